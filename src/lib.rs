@@ -1,0 +1,13 @@
+//! floe: the Kubernetes deployment tool of the floe data platform.
+//!
+//! Data flows one way: inputs → [`model`] → [`render`] (the desired set) →
+//! [`graph`] → [`plan`] → [`apply`] → [`state`] (revisions).
+
+pub mod apply;
+pub mod cli;
+pub mod graph;
+pub mod model;
+pub mod object;
+pub mod plan;
+pub mod render;
+pub mod state;
