@@ -1,1 +1,241 @@
-//! Rendering.
+//! The desired set: every Kubernetes object a product needs in one
+//! environment, computed from the loaded [`Product`] alone (no cluster).
+//!
+//! Rendering assumes [`crate::model::validate`] passed; it still never panics
+//! on odd input, it just renders what it was given.
+
+mod namespace;
+mod workload;
+
+use crate::model::{quantity, Environment, Product};
+use crate::object::Object;
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+pub use workload::{effective as effective_workloads, resolve_resources, EffectiveWorkload};
+
+pub const MANAGED_BY: &str = "floe";
+pub const LABEL_PRODUCT: &str = "floe.dev/product";
+pub const LABEL_ENVIRONMENT: &str = "floe.dev/environment";
+pub const LABEL_WORKLOAD: &str = "floe.dev/workload";
+pub const ANNOTATION_CONFIG_HASH: &str = "floe.dev/config-hash";
+pub const PLATFORM_CONFIGMAP: &str = "floe-platform";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DesiredSet {
+    pub product: String,
+    pub version: String,
+    pub environment: Environment,
+    pub namespace: String,
+    /// In dependency order.
+    pub objects: Vec<Object>,
+}
+
+impl DesiredSet {
+    /// A stable digest of the objects, for saved plans and revisions.
+    pub fn digest(&self) -> String {
+        let mut hasher = Sha256::new();
+        for o in &self.objects {
+            hasher.update(serde_json::to_vec(&o.body).unwrap_or_default());
+            hasher.update(b"\n");
+        }
+        format!("sha256:{}", hex::encode(hasher.finalize()))
+    }
+
+    /// Multi-document YAML, one object per document.
+    pub fn to_yaml(&self) -> String {
+        let mut out = String::new();
+        for o in &self.objects {
+            out.push_str("---\n");
+            out.push_str(&serde_norway::to_string(&o.body).unwrap_or_default());
+        }
+        out
+    }
+
+    /// A `v1/List`, the shape `kubectl get -o json` prints.
+    pub fn to_json(&self) -> String {
+        let items: Vec<&Value> = self.objects.iter().map(|o| &o.body).collect();
+        let list = json!({"apiVersion": "v1", "kind": "List", "items": items});
+        serde_json::to_string_pretty(&list).unwrap_or_default() + "\n"
+    }
+}
+
+/// Context shared by every object of one render.
+pub(crate) struct Ctx<'a> {
+    pub product: &'a Product,
+    pub name: &'a str,
+    pub version: &'a str,
+    pub namespace: String,
+    pub env: Environment,
+}
+
+impl Ctx<'_> {
+    pub fn instance(&self) -> String {
+        format!("{}-{}", self.name, self.env)
+    }
+
+    /// The labels every object carries.
+    pub fn labels(&self, component: &str, name: &str) -> Map<String, Value> {
+        let mut labels = Map::new();
+        let mut put = |k: &str, v: &str| {
+            labels.insert(k.to_string(), Value::String(v.to_string()));
+        };
+        put("app.kubernetes.io/name", name);
+        put("app.kubernetes.io/instance", &self.instance());
+        put("app.kubernetes.io/version", &label_value(self.version));
+        put("app.kubernetes.io/component", component);
+        put("app.kubernetes.io/part-of", self.name);
+        put("app.kubernetes.io/managed-by", MANAGED_BY);
+        put(LABEL_PRODUCT, self.name);
+        put(LABEL_ENVIRONMENT, self.env.as_str());
+        labels
+    }
+
+    pub fn metadata(&self, name: &str, component: &str) -> Value {
+        json!({
+            "name": name,
+            "namespace": self.namespace,
+            "labels": self.labels(component, name),
+        })
+    }
+}
+
+/// Label values are limited to 63 characters of `[A-Za-z0-9._-]`; a semver
+/// build suffix (`+abc`) is not allowed.
+fn label_value(text: &str) -> String {
+    let cleaned: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(63)
+        .collect();
+    cleaned
+        .trim_matches(|c: char| !c.is_ascii_alphanumeric())
+        .to_string()
+}
+
+pub fn namespace_name(product: &Product) -> String {
+    product
+        .settings
+        .namespace
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("{}-{}", product.spec.metadata.name, product.env))
+}
+
+/// Renders the full desired set for the product's environment.
+pub fn render(product: &Product) -> DesiredSet {
+    let ctx = Ctx {
+        product,
+        name: &product.spec.metadata.name,
+        version: &product.spec.metadata.version,
+        namespace: namespace_name(product),
+        env: product.env,
+    };
+    let workloads = workload::effective(product);
+    let platform_config = namespace::platform_configmap(&ctx);
+    let platform_hash = configmap_hash(&platform_config);
+
+    let mut objects = vec![
+        namespace::namespace(&ctx),
+        namespace::resource_quota(&ctx),
+        namespace::limit_range(&ctx),
+        namespace::service_account(&ctx),
+    ];
+    let referenced_secrets: Vec<String> = workloads
+        .iter()
+        .flat_map(|w| w.secret_names())
+        .chain(namespace::plugin_secret_refs(&ctx))
+        .collect();
+    let mut configmap_names = vec![PLATFORM_CONFIGMAP.to_string()];
+    configmap_names.extend(workloads.iter().filter_map(|w| w.configmap_name()));
+    objects.push(namespace::role(&ctx, &referenced_secrets, &configmap_names));
+    objects.push(namespace::role_binding(&ctx));
+    objects.push(platform_config);
+    for w in &workloads {
+        objects.extend(workload::render(&ctx, w, &platform_hash));
+    }
+    objects.extend(namespace::network_policies(&ctx, &workloads));
+
+    let objects = objects.into_iter().filter_map(Object::from_value).collect();
+    DesiredSet {
+        product: ctx.name.to_string(),
+        version: ctx.version.to_string(),
+        environment: ctx.env,
+        namespace: ctx.namespace.clone(),
+        objects: order(objects),
+    }
+}
+
+/// Dependency order by kind, then name: namespace first, its guards next,
+/// identities and configuration, workloads, then what routes to or watches
+/// them. The plan's graph refines this with edges read from the objects.
+pub fn kind_rank(kind: &str) -> u8 {
+    match kind {
+        "Namespace" => 0,
+        "ResourceQuota" => 1,
+        "LimitRange" => 2,
+        "ServiceAccount" => 3,
+        "Role" | "ClusterRole" => 4,
+        "RoleBinding" | "ClusterRoleBinding" => 5,
+        "Secret" => 6,
+        "ConfigMap" => 7,
+        "PersistentVolumeClaim" => 8,
+        "StatefulSet" | "Deployment" | "DaemonSet" => 9,
+        "Job" | "CronJob" => 10,
+        "Service" => 11,
+        "Ingress" => 12,
+        "HorizontalPodAutoscaler" => 13,
+        "PodDisruptionBudget" => 14,
+        "NetworkPolicy" => 15,
+        _ => 16,
+    }
+}
+
+fn order(mut objects: Vec<Object>) -> Vec<Object> {
+    objects.sort_by(|a, b| {
+        (kind_rank(&a.kind), &a.kind, &a.name).cmp(&(kind_rank(&b.kind), &b.kind, &b.name))
+    });
+    objects
+}
+
+/// A short content hash of a ConfigMap's data, put on pod templates so a
+/// configuration change rolls the workload.
+pub(crate) fn configmap_hash(cm: &Value) -> String {
+    let data = cm.get("data").cloned().unwrap_or(Value::Null);
+    let bytes = serde_json::to_vec(&data).unwrap_or_default();
+    hex::encode(&Sha256::digest(&bytes)[..8])
+}
+
+/// A quantity normalised to the canonical spelling the API server returns,
+/// so that a plan right after an apply is empty (`0.5` → `500m`,
+/// `2048Mi` → `2Gi`).
+pub(crate) fn canonical_quantity(text: &str, memory: bool) -> String {
+    match quantity::parse(text) {
+        Some(m) if memory => {
+            // Decimal-suffixed memory stays as written (`1G` is not `1Gi`).
+            if text.ends_with(['k', 'M', 'G', 'T', 'P', 'E']) {
+                text.to_string()
+            } else {
+                m.display_memory()
+            }
+        }
+        Some(m) => m.display_cpu(),
+        None => text.to_string(),
+    }
+}
+
+pub(crate) fn string_map(map: &BTreeMap<String, String>) -> Value {
+    Value::Object(
+        map.iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect(),
+    )
+}

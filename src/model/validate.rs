@@ -1,0 +1,1132 @@
+//! Semantic rules over a loaded product: every problem at once, each with its
+//! file, field path and a hint. Structural problems (unknown fields, wrong
+//! types) are caught earlier, while loading.
+
+use super::defaults::{self, is_placeholder, is_secret_key};
+use super::diag::{join, Diagnostic};
+use super::quantity::{self, Milli};
+use super::settings::*;
+use super::{Product, SETTINGS_FILE, SPEC_FILE};
+use crate::render::{self, EffectiveWorkload};
+use std::collections::BTreeSet;
+
+const S: &str = SETTINGS_FILE;
+
+/// All rule violations and warnings for the product's environment.
+pub fn validate(product: &Product) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    spec_rules(product, &mut out);
+    manifest_rules(product, &mut out);
+    settings_rules(product, &mut out);
+    out.extend(product.warnings.iter().cloned());
+    out
+}
+
+/// DNS-1123 label: what namespaces, Services and most object names need.
+pub fn is_dns1123_label(name: &str) -> bool {
+    let b = name.as_bytes();
+    !b.is_empty()
+        && b.len() <= 63
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+}
+
+/// DNS-1123 subdomain: Secrets and ConfigMaps.
+pub fn is_dns1123_subdomain(name: &str) -> bool {
+    name.len() <= 253 && !name.is_empty() && name.split('.').all(is_dns1123_label)
+}
+
+fn dns_hint() -> &'static str {
+    "use lowercase letters, digits and '-', starting and ending with a letter or digit (at most 63 characters)"
+}
+
+fn spec_rules(p: &Product, out: &mut Vec<Diagnostic>) {
+    let spec = &p.spec;
+    if spec.api_version != "floe.dev/v1" {
+        out.push(
+            Diagnostic::error(
+                SPEC_FILE,
+                "apiVersion",
+                format!("unsupported apiVersion {:?}", spec.api_version),
+            )
+            .with_hint("use `apiVersion: floe.dev/v1`"),
+        );
+    }
+    if spec.kind != "FloeSpec" {
+        out.push(
+            Diagnostic::error(
+                SPEC_FILE,
+                "kind",
+                format!("expected kind FloeSpec, found {:?}", spec.kind),
+            )
+            .with_hint("floe.yaml holds one `kind: FloeSpec` document"),
+        );
+    }
+    let name = &spec.metadata.name;
+    let name_ok = name.len() <= 63
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !name_ok {
+        out.push(
+            Diagnostic::error(
+                SPEC_FILE,
+                "metadata.name",
+                format!("invalid product name {name:?}"),
+            )
+            .with_hint("the name must match ^[a-z][a-z0-9-]*$ and have at most 63 characters"),
+        );
+    }
+    if semver::Version::parse(&spec.metadata.version).is_err() {
+        out.push(
+            Diagnostic::error(
+                SPEC_FILE,
+                "metadata.version",
+                format!("{:?} is not a semantic version", spec.metadata.version),
+            )
+            .with_hint("use MAJOR.MINOR.PATCH, e.g. 1.4.0"),
+        );
+    }
+    if spec.transforms.is_empty() {
+        out.push(
+            Diagnostic::error(
+                SPEC_FILE,
+                "transforms",
+                "a product needs at least one transform",
+            )
+            .with_hint("list the dbt models, e.g. `transforms: [{name: stg_orders}]`"),
+        );
+    }
+    let mut seen = BTreeSet::new();
+    for (i, t) in spec.transforms.iter().enumerate() {
+        let valid = t
+            .name
+            .starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && t.name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            out.push(
+                Diagnostic::error(
+                    SPEC_FILE,
+                    format!("transforms[{i}].name"),
+                    format!("invalid dbt model name {:?}", t.name),
+                )
+                .with_hint("dbt model names match ^[a-zA-Z_][a-zA-Z0-9_]*$"),
+            );
+        }
+        if !seen.insert(&t.name) {
+            out.push(Diagnostic::error(
+                SPEC_FILE,
+                format!("transforms[{i}].name"),
+                format!("duplicate transform {:?}", t.name),
+            ));
+        }
+    }
+    if let Some(cron) = spec.schedule.as_ref().and_then(|s| s.cron.as_deref()) {
+        if let Err(why) = check_cron(cron) {
+            out.push(
+                Diagnostic::error(SPEC_FILE, "schedule.cron", format!("invalid cron expression {cron:?}: {why}"))
+                    .with_hint("use five fields: minute hour day-of-month month day-of-week, e.g. \"0 6 * * *\""),
+            );
+        }
+    }
+}
+
+/// Kubernetes CronJobs take five-field cron or the `@hourly`-style macros.
+pub fn check_cron(expr: &str) -> Result<(), String> {
+    let expr = expr.trim();
+    if expr.starts_with('@') {
+        return match expr {
+            "@yearly" | "@annually" | "@monthly" | "@weekly" | "@daily" | "@midnight"
+            | "@hourly" => Ok(()),
+            _ => Err(format!("unknown macro {expr}")),
+        };
+    }
+    let fields = expr.split_whitespace().count();
+    if fields != 5 {
+        return Err(format!("expected 5 fields, found {fields}"));
+    }
+    let parser = croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Disallowed)
+        .year(croner::parser::Year::Disallowed)
+        .build();
+    parser.parse(expr).map(|_| ()).map_err(|e| e.to_string())
+}
+
+fn manifest_rules(p: &Product, out: &mut Vec<Diagnostic>) {
+    let Some(m) = &p.manifest else { return };
+    let file = p.manifest_file.as_str();
+    if m.api_version != "floe.dev/v1" {
+        out.push(
+            Diagnostic::error(
+                file,
+                "apiVersion",
+                format!("unsupported apiVersion {:?}", m.api_version),
+            )
+            .with_hint("use `apiVersion: floe.dev/v1`"),
+        );
+    }
+    if m.kind != "Manifest" {
+        out.push(Diagnostic::error(
+            file,
+            "kind",
+            format!("expected kind Manifest, found {:?}", m.kind),
+        ));
+    }
+    for (category, plugin) in &m.plugins {
+        for (key, value) in plugin.config.iter().flatten() {
+            check_secret_value(
+                file,
+                &format!("plugins.{category}.config.{key}"),
+                key,
+                value,
+                out,
+            );
+        }
+    }
+    for (name, preset) in &m.resource_presets {
+        let (req, lim) = preset.normalised();
+        check_requests_within_limits(file, &format!("resource_presets.{name}"), &req, &lim, out);
+    }
+}
+
+/// A secret-looking key may hold a `${VAR}` placeholder or a
+/// `{secret_ref: NAME, key: KEY}` reference, never a literal. The message
+/// names the key and never the value.
+fn check_secret_value(
+    file: &str,
+    path: &str,
+    key: &str,
+    value: &serde_json::Value,
+    out: &mut Vec<Diagnostic>,
+) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            if map.contains_key("secret_ref") {
+                return;
+            }
+            for (k, v) in map {
+                check_secret_value(file, &join(path, k), k, v, out);
+            }
+        }
+        Value::String(s) if is_secret_key(key) && !is_placeholder(s) && !s.is_empty() => out.push(
+            Diagnostic::error(file, path, format!("secret-looking key {key:?} has an inline value that would land in a ConfigMap"))
+                .with_hint(format!(
+                    "store it in a Kubernetes Secret and write `{key}: {{secret_ref: <secret>, key: <key>}}`, or set the plugin's connection_secret_ref"
+                )),
+        ),
+        Value::Number(_) | Value::Bool(_) if is_secret_key(key) => out.push(
+            Diagnostic::error(file, path, format!("secret-looking key {key:?} has an inline value that would land in a ConfigMap"))
+                .with_hint(format!("store it in a Kubernetes Secret and write `{key}: {{secret_ref: <secret>, key: <key>}}`")),
+        ),
+        _ => {}
+    }
+}
+
+fn parse_q(file: &str, path: &str, text: &str, out: &mut Vec<Diagnostic>) -> Option<Milli> {
+    let q = quantity::parse(text);
+    if q.is_none() {
+        out.push(
+            Diagnostic::error(file, path, format!("{text:?} is not a valid quantity")).with_hint(
+                "use Kubernetes quantities such as 500m or 2 for CPU, 512Mi or 2Gi for memory",
+            ),
+        );
+    }
+    q
+}
+
+fn check_requests_within_limits(
+    file: &str,
+    path: &str,
+    req: &crate::model::platform::CpuMemory,
+    lim: &crate::model::platform::CpuMemory,
+    out: &mut Vec<Diagnostic>,
+) {
+    for (res, r, l) in [
+        ("cpu", &req.cpu, &lim.cpu),
+        ("memory", &req.memory, &lim.memory),
+    ] {
+        let (rs, ls) = (r.as_string(), l.as_string());
+        let rq = parse_q(file, &format!("{path}.requests.{res}"), &rs, out);
+        let lq = parse_q(file, &format!("{path}.limits.{res}"), &ls, out);
+        if let (Some(rq), Some(lq)) = (rq, lq) {
+            if rq > lq {
+                out.push(
+                    Diagnostic::error(
+                        file,
+                        format!("{path}.requests.{res}"),
+                        format!("{res} request {rs} is above the limit {ls}"),
+                    )
+                    .with_hint(format!("raise limits.{res} or lower requests.{res}")),
+                );
+            }
+        }
+    }
+}
+
+/// Effective pod usage, for the quota check.
+#[derive(Default)]
+struct Usage {
+    cpu: Milli,
+    memory: Milli,
+    limits_cpu: Milli,
+    limits_memory: Milli,
+    pods: u32,
+}
+
+fn settings_rules(p: &Product, out: &mut Vec<Diagnostic>) {
+    let env = defaults::for_env(p.env);
+    let ns = render::namespace_name(p);
+    if !is_dns1123_label(&ns) {
+        out.push(
+            Diagnostic::error(
+                S,
+                "namespace.name",
+                format!("invalid namespace name {ns:?}"),
+            )
+            .with_hint(dns_hint()),
+        );
+    }
+    for (i, s) in p.settings.image_pull_secrets.iter().enumerate() {
+        if !is_dns1123_subdomain(s) {
+            out.push(
+                Diagnostic::error(
+                    S,
+                    format!("imagePullSecrets[{i}]"),
+                    format!("invalid Secret name {s:?}"),
+                )
+                .with_hint(dns_hint()),
+            );
+        }
+    }
+    if let Some(ports) = &p.settings.namespace.ingress_from_namespaces {
+        for (i, n) in ports.iter().enumerate() {
+            if !is_dns1123_label(n) {
+                out.push(
+                    Diagnostic::error(
+                        S,
+                        format!("namespace.ingressFromNamespaces[{i}]"),
+                        format!("invalid namespace name {n:?}"),
+                    )
+                    .with_hint(dns_hint()),
+                );
+            }
+        }
+    }
+    let workloads = render::effective_workloads(p);
+    let names: BTreeSet<&str> = workloads.iter().map(|w| w.name.as_str()).collect();
+    let mut usage = Usage::default();
+    for w in &workloads {
+        workload_rules(p, w, &names, &env, out);
+        add_usage(p, w, &env, &mut usage);
+    }
+    quota_rules(p, &usage, out);
+}
+
+fn workload_rules(
+    p: &Product,
+    w: &EffectiveWorkload,
+    names: &BTreeSet<&str>,
+    env: &defaults::EnvDefaults,
+    out: &mut Vec<Diagnostic>,
+) {
+    let c = &w.config;
+    let base = format!("workloads.{}", w.name);
+    let at = |field: &str| join(&base, field);
+    let max_len = if c.kind == WorkloadKind::CronJob {
+        52
+    } else {
+        63
+    };
+    if !is_dns1123_label(&w.name)
+        || w.name.len() > max_len
+        || !w.name.starts_with(|c: char| c.is_ascii_lowercase())
+    {
+        out.push(
+            Diagnostic::error(S, base.clone(), format!("invalid workload name {:?}", w.name)).with_hint(format!(
+                "workload names become object names: lowercase letters, digits and '-', starting with a letter, at most {max_len} characters"
+            )),
+        );
+    }
+
+    // Image
+    match w.image(p) {
+        None => out.push(
+            Diagnostic::error(S, at("image"), "no image for this workload").with_hint(
+                "set `image:` at the top of floe-deploy.yaml or on the workload, or pass --image",
+            ),
+        ),
+        Some(image) => check_image(p, &at("image"), image, env, out),
+    }
+
+    // Resources
+    check_resources(p, &at("resources"), c.resources.as_ref(), out);
+
+    // Replicas
+    if c.kind.is_long_running() && env.strict {
+        let replicas = c
+            .hpa
+            .as_ref()
+            .and_then(|h| h.min_replicas)
+            .or(c.replicas)
+            .unwrap_or(env.replicas);
+        if replicas < 2 {
+            let field = if c.hpa.is_some() {
+                "hpa.minReplicas"
+            } else {
+                "replicas"
+            };
+            out.push(
+                Diagnostic::error(S, at(field), format!("a single replica in {} has no redundancy", p.env))
+                    .with_hint("run at least 2 replicas in prod (the default), or set it in environments.dev only"),
+            );
+        }
+    }
+
+    // Probes: every long-running container needs liveness and readiness.
+    if c.kind.is_long_running() {
+        check_probes(&at("probes"), c.probes.as_ref(), &c.ports, &w.name, out);
+    } else if let Some(probes) = &c.probes {
+        check_probe_handlers(&at("probes"), probes, out);
+    }
+    for (i, x) in c.sidecars.iter().enumerate() {
+        let path = at(&format!("sidecars[{i}]"));
+        check_probes(
+            &join(&path, "probes"),
+            x.probes.as_ref(),
+            &x.ports,
+            &x.name,
+            out,
+        );
+        check_extra_container(p, &path, x, env, out);
+    }
+    for (i, x) in c.init_containers.iter().enumerate() {
+        check_extra_container(p, &at(&format!("initContainers[{i}]")), x, env, out);
+    }
+    let mut container_names = BTreeSet::new();
+    for name in std::iter::once(&w.name)
+        .chain(c.sidecars.iter().map(|x| &x.name))
+        .chain(c.init_containers.iter().map(|x| &x.name))
+    {
+        if !container_names.insert(name) {
+            out.push(
+                Diagnostic::error(
+                    S,
+                    base.clone(),
+                    format!("two containers are named {name:?}"),
+                )
+                .with_hint("container names must be unique within a workload"),
+            );
+        }
+    }
+
+    // Ports
+    let mut port_names = BTreeSet::new();
+    for (i, port) in c.ports.iter().enumerate() {
+        let path = at(&format!("ports[{i}]"));
+        let n = &port.name;
+        let ok = n.len() <= 15 && is_dns1123_label(n) && n.chars().any(|c| c.is_ascii_lowercase());
+        if !ok {
+            out.push(Diagnostic::error(S, join(&path, "name"), format!("invalid port name {n:?}")).with_hint("port names are at most 15 lowercase letters, digits and '-', with at least one letter"));
+        }
+        if !port_names.insert(n) {
+            out.push(Diagnostic::error(
+                S,
+                join(&path, "name"),
+                format!("duplicate port name {n:?}"),
+            ));
+        }
+        if port.container_port == 0 {
+            out.push(
+                Diagnostic::error(
+                    S,
+                    join(&path, "containerPort"),
+                    "port 0 is not a valid port",
+                )
+                .with_hint("use 1-65535"),
+            );
+        }
+        if let Some(proto) = &port.protocol {
+            if !["TCP", "UDP", "SCTP"].contains(&proto.as_str()) {
+                out.push(
+                    Diagnostic::error(
+                        S,
+                        join(&path, "protocol"),
+                        format!("unknown protocol {proto:?}"),
+                    )
+                    .with_hint("use TCP, UDP or SCTP"),
+                );
+            }
+        }
+    }
+
+    // Config, env, secrets
+    for key in c.config.keys().chain(c.config_files.keys()) {
+        if is_secret_key(key) {
+            out.push(
+                Diagnostic::error(
+                    S,
+                    at(&format!("config.{key}")),
+                    format!("secret-looking key {key:?} would land in a ConfigMap"),
+                )
+                .with_hint(
+                    "put the value in a Kubernetes Secret and reference it under `secrets:`",
+                ),
+            );
+        }
+    }
+    for (key, value) in &c.env {
+        if is_secret_key(key) && !is_placeholder(value) {
+            out.push(
+                Diagnostic::error(
+                    S,
+                    at(&format!("env.{key}")),
+                    format!("secret-looking variable {key:?} has an inline value"),
+                )
+                .with_hint("load it from a Secret: `secrets: [{secret: NAME, env: {VAR: key}}]`"),
+            );
+        }
+        check_env_name(&at(&format!("env.{key}")), key, out);
+    }
+    for (i, s) in c.secrets.iter().enumerate() {
+        let path = at(&format!("secrets[{i}]"));
+        if !is_dns1123_subdomain(&s.secret) {
+            out.push(
+                Diagnostic::error(
+                    S,
+                    join(&path, "secret"),
+                    format!("invalid Secret name {:?}", s.secret),
+                )
+                .with_hint(dns_hint()),
+            );
+        }
+        if s.env_from != Some(true) && s.mount_path.is_none() && s.env.is_empty() {
+            out.push(
+                Diagnostic::error(S, path.clone(), format!("Secret {:?} is referenced but not used", s.secret))
+                    .with_hint("say how it reaches the container: `envFrom: true`, `mountPath: /path`, or `env: {VAR: key}`"),
+            );
+        }
+        for var in s.env.keys() {
+            check_env_name(&join(&path, &format!("env.{var}")), var, out);
+        }
+    }
+
+    // Volumes
+    let mut volume_names = BTreeSet::new();
+    for (i, v) in c.volumes.iter().enumerate() {
+        let path = at(&format!("volumes[{i}]"));
+        if !is_dns1123_label(&v.name) || v.name == "tmp" || v.name == "config-files" {
+            out.push(
+                Diagnostic::error(
+                    S,
+                    join(&path, "name"),
+                    format!("invalid volume name {:?}", v.name),
+                )
+                .with_hint("use a DNS label; `tmp` and `config-files` are reserved by floe"),
+            );
+        }
+        if !volume_names.insert(&v.name) {
+            out.push(Diagnostic::error(
+                S,
+                join(&path, "name"),
+                format!("duplicate volume name {:?}", v.name),
+            ));
+        }
+        let sources = [
+            v.empty_dir.is_some(),
+            v.persistent.is_some(),
+            v.claim.is_some(),
+            v.config_map.is_some(),
+            v.secret.is_some(),
+            v.host_path.is_some(),
+        ]
+        .iter()
+        .filter(|b| **b)
+        .count();
+        if sources != 1 {
+            out.push(
+                Diagnostic::error(
+                    S,
+                    path.clone(),
+                    format!(
+                        "volume {:?} needs exactly one source, found {sources}",
+                        v.name
+                    ),
+                )
+                .with_hint("use one of emptyDir, persistent, claim, configMap, secret"),
+            );
+        }
+        if v.host_path.is_some() && env.strict {
+            out.push(
+                Diagnostic::error(
+                    S,
+                    join(&path, "hostPath"),
+                    format!("hostPath volumes are not allowed in {}", p.env),
+                )
+                .with_hint("use a PersistentVolumeClaim (`persistent: {size: 10Gi}`) instead"),
+            );
+        }
+        if let Some(pv) = &v.persistent {
+            parse_q(
+                S,
+                &join(&path, "persistent.size"),
+                &pv.size.as_string(),
+                out,
+            );
+        }
+        if !v.mount_path.starts_with('/') {
+            out.push(Diagnostic::error(
+                S,
+                join(&path, "mountPath"),
+                format!("mount path {:?} is not absolute", v.mount_path),
+            ));
+        }
+    }
+    for (i, x) in c
+        .sidecars
+        .iter()
+        .chain(c.init_containers.iter())
+        .enumerate()
+    {
+        for m in &x.volume_mounts {
+            if !volume_names.contains(m) {
+                out.push(Diagnostic::error(
+                    S,
+                    at(&format!("{}.volumeMounts", container_path(c, i))),
+                    format!("no volume named {m:?} in this workload"),
+                ));
+            }
+        }
+    }
+
+    // Scheduling
+    for (i, t) in c.tolerations.iter().enumerate() {
+        let path = at(&format!("tolerations[{i}]"));
+        if let Some(op) = &t.operator {
+            if op != "Equal" && op != "Exists" {
+                out.push(
+                    Diagnostic::error(
+                        S,
+                        join(&path, "operator"),
+                        format!("unknown operator {op:?}"),
+                    )
+                    .with_hint("use Equal or Exists"),
+                );
+            }
+            if op == "Exists" && t.value.is_some() {
+                out.push(Diagnostic::error(
+                    S,
+                    join(&path, "value"),
+                    "a toleration with operator Exists takes no value",
+                ));
+            }
+        }
+        if let Some(e) = &t.effect {
+            if !["NoSchedule", "PreferNoSchedule", "NoExecute"].contains(&e.as_str()) {
+                out.push(
+                    Diagnostic::error(S, join(&path, "effect"), format!("unknown effect {e:?}"))
+                        .with_hint("use NoSchedule, PreferNoSchedule or NoExecute"),
+                );
+            }
+        }
+    }
+
+    // Scaling, disruption, routing
+    if let Some(h) = &c.hpa {
+        if !c.kind.is_long_running() {
+            out.push(
+                Diagnostic::error(
+                    S,
+                    at("hpa"),
+                    format!("an HPA cannot scale a {}", c.kind.as_str()),
+                )
+                .with_hint("HPAs scale Deployments and StatefulSets"),
+            );
+        }
+        let min = h.min_replicas.unwrap_or_else(|| w.replicas(env));
+        if h.max_replicas < min.max(1) {
+            out.push(Diagnostic::error(
+                S,
+                at("hpa.maxReplicas"),
+                format!("maxReplicas {} is below minReplicas {min}", h.max_replicas),
+            ));
+        }
+    }
+    if let Some(pdb) = &c.pdb {
+        if !c.kind.is_long_running() {
+            out.push(Diagnostic::error(
+                S,
+                at("pdb"),
+                format!(
+                    "a PodDisruptionBudget does not apply to a {}",
+                    c.kind.as_str()
+                ),
+            ));
+        }
+        if pdb.min_available.is_some() && pdb.max_unavailable.is_some() {
+            out.push(Diagnostic::error(
+                S,
+                at("pdb"),
+                "set minAvailable or maxUnavailable, not both",
+            ));
+        }
+    }
+    if let Some(ing) = &c.ingress {
+        if !w.has_service() || c.ports.is_empty() {
+            out.push(
+                Diagnostic::error(S, at("ingress"), "an ingress needs a Service to route to")
+                    .with_hint("declare `ports:` on a Deployment or StatefulSet"),
+            );
+        }
+        if let Some(port) = &ing.port {
+            if !c.ports.iter().any(|p| &p.name == port) {
+                out.push(Diagnostic::error(
+                    S,
+                    at("ingress.port"),
+                    format!("no port named {port:?}"),
+                ));
+            }
+        }
+        if let Some(tls) = &ing.tls_secret {
+            if !is_dns1123_subdomain(tls) {
+                out.push(
+                    Diagnostic::error(
+                        S,
+                        at("ingress.tlsSecret"),
+                        format!("invalid Secret name {tls:?}"),
+                    )
+                    .with_hint(dns_hint()),
+                );
+            }
+        }
+    }
+    if let Some(r) = &c.rollout {
+        if let (Some(IntOrPercent::Int(0)), Some(IntOrPercent::Int(0))) =
+            (&r.max_surge, &r.max_unavailable)
+        {
+            out.push(
+                Diagnostic::error(
+                    S,
+                    at("rollout"),
+                    "maxSurge and maxUnavailable cannot both be 0",
+                )
+                .with_hint("the platform default is maxSurge 1, maxUnavailable 0"),
+            );
+        }
+        for (field, v) in [
+            ("maxSurge", &r.max_surge),
+            ("maxUnavailable", &r.max_unavailable),
+        ] {
+            if let Some(IntOrPercent::Percent(s)) = v {
+                let ok = s
+                    .strip_suffix('%')
+                    .and_then(|n| n.parse::<u32>().ok())
+                    .is_some_and(|n| n <= 100);
+                if !ok {
+                    out.push(
+                        Diagnostic::error(
+                            S,
+                            at(&format!("rollout.{field}")),
+                            format!("{s:?} is neither a number nor a percentage"),
+                        )
+                        .with_hint("use e.g. 1 or \"25%\""),
+                    );
+                }
+            }
+        }
+    }
+
+    // Batch
+    if c.kind == WorkloadKind::CronJob {
+        let cron = c
+            .cron
+            .as_ref()
+            .and_then(|c| c.schedule.clone())
+            .or_else(|| p.spec.schedule.as_ref().and_then(|s| s.cron.clone()));
+        match cron {
+            None => out.push(
+                Diagnostic::error(S, at("cron.schedule"), "a CronJob needs a schedule")
+                    .with_hint("set `schedule.cron` in floe.yaml or `cron.schedule` here"),
+            ),
+            Some(expr) => {
+                if c.cron.as_ref().and_then(|c| c.schedule.as_ref()).is_some() {
+                    if let Err(why) = check_cron(&expr) {
+                        out.push(
+                            Diagnostic::error(
+                                S,
+                                at("cron.schedule"),
+                                format!("invalid cron expression {expr:?}: {why}"),
+                            )
+                            .with_hint(
+                                "use five fields: minute hour day-of-month month day-of-week",
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        if let Some(policy) = c.cron.as_ref().and_then(|c| c.concurrency_policy.as_ref()) {
+            if !["Allow", "Forbid", "Replace"].contains(&policy.as_str()) {
+                out.push(
+                    Diagnostic::error(
+                        S,
+                        at("cron.concurrencyPolicy"),
+                        format!("unknown concurrency policy {policy:?}"),
+                    )
+                    .with_hint("use Allow, Forbid or Replace"),
+                );
+            }
+        }
+    } else if c.cron.is_some() {
+        out.push(Diagnostic::error(
+            S,
+            at("cron"),
+            format!(
+                "`cron` only applies to a CronJob, this is a {}",
+                c.kind.as_str()
+            ),
+        ));
+    }
+    if c.job.is_some() && c.kind.is_long_running() {
+        out.push(Diagnostic::error(
+            S,
+            at("job"),
+            format!(
+                "`job` only applies to a Job or CronJob, this is a {}",
+                c.kind.as_str()
+            ),
+        ));
+    }
+
+    for (i, dep) in c.depends_on.iter().enumerate() {
+        if !names.contains(dep.as_str()) {
+            out.push(
+                Diagnostic::error(
+                    S,
+                    at(&format!("dependsOn[{i}]")),
+                    format!("no workload named {dep:?}"),
+                )
+                .with_hint(format!(
+                    "known workloads: {}",
+                    names.iter().copied().collect::<Vec<_>>().join(", ")
+                )),
+            );
+        } else if dep == &w.name {
+            out.push(Diagnostic::error(
+                S,
+                at(&format!("dependsOn[{i}]")),
+                "a workload cannot depend on itself",
+            ));
+        }
+    }
+}
+
+fn container_path(c: &WorkloadConfig, i: usize) -> String {
+    if i < c.sidecars.len() {
+        format!("sidecars[{i}]")
+    } else {
+        format!("initContainers[{}]", i - c.sidecars.len())
+    }
+}
+
+fn check_env_name(path: &str, name: &str, out: &mut Vec<Diagnostic>) {
+    let ok = !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-');
+    if !ok {
+        out.push(
+            Diagnostic::error(
+                S,
+                path,
+                format!("invalid environment variable name {name:?}"),
+            )
+            .with_hint("use letters, digits and '_', not starting with a digit"),
+        );
+    }
+}
+
+fn check_image(
+    p: &Product,
+    path: &str,
+    image: &str,
+    env: &defaults::EnvDefaults,
+    out: &mut Vec<Diagnostic>,
+) {
+    if image.trim().is_empty() || image.contains(char::is_whitespace) {
+        out.push(Diagnostic::error(
+            S,
+            path,
+            format!("invalid image reference {image:?}"),
+        ));
+        return;
+    }
+    if !env.strict {
+        return;
+    }
+    // The tag is after the last ':' of the last path segment; a digest pins it.
+    let last = image.rsplit('/').next().unwrap_or(image);
+    let digest = image.contains("@sha256:");
+    let tag = last
+        .split('@')
+        .next()
+        .unwrap_or(last)
+        .split_once(':')
+        .map(|(_, t)| t);
+    if !digest && matches!(tag, None | Some("latest")) {
+        out.push(
+            Diagnostic::error(
+                S,
+                path,
+                format!(
+                    "image {image:?} is not pinned: `:latest` or no tag is not allowed in {}",
+                    p.env
+                ),
+            )
+            .with_hint("use a version tag (e.g. :1.4.2) or a digest (@sha256:...)"),
+        );
+    }
+}
+
+fn check_resources(p: &Product, path: &str, r: Option<&Resources>, out: &mut Vec<Diagnostic>) {
+    if let Some(name) = r.and_then(|r| r.preset.as_deref()) {
+        let presets = p.manifest.as_ref().map(|m| &m.resource_presets);
+        if !presets.is_some_and(|ps| ps.contains_key(name)) {
+            let known: Vec<String> = presets
+                .map(|ps| ps.keys().cloned().collect())
+                .unwrap_or_default();
+            out.push(
+                Diagnostic::error(
+                    S,
+                    join(path, "preset"),
+                    format!("unknown resource preset {name:?}"),
+                )
+                .with_hint(if known.is_empty() {
+                    format!("{} defines no resource_presets", p.manifest_file)
+                } else {
+                    format!("presets in {}: {}", p.manifest_file, known.join(", "))
+                }),
+            );
+            return;
+        }
+    }
+    let (req, lim) = render::resolve_resources(p, r);
+    check_requests_within_limits(S, path, &req, &lim, out);
+}
+
+fn check_probes(
+    path: &str,
+    probes: Option<&Probes>,
+    ports: &[Port],
+    container: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    if let Some(pr) = probes {
+        check_probe_handlers(path, pr, out);
+    }
+    let has = |p: Option<&Probe>| match p {
+        Some(p) => p.enabled != Some(false),
+        None => !ports.is_empty(),
+    };
+    for (kind, probe) in [
+        ("liveness", probes.and_then(|p| p.liveness.as_ref())),
+        ("readiness", probes.and_then(|p| p.readiness.as_ref())),
+    ] {
+        if !has(probe) {
+            out.push(
+                Diagnostic::error(S, join(path, kind), format!("long-running container {container:?} has no {kind} probe"))
+                    .with_hint(format!("add `probes.{kind}` (http, tcp, grpc or exec), or declare `ports:` to get a TCP check")),
+            );
+        }
+    }
+}
+
+fn check_probe_handlers(path: &str, probes: &Probes, out: &mut Vec<Diagnostic>) {
+    for (kind, probe) in [
+        ("liveness", &probes.liveness),
+        ("readiness", &probes.readiness),
+        ("startup", &probes.startup),
+    ] {
+        let Some(p) = probe else { continue };
+        if p.enabled == Some(false) {
+            continue;
+        }
+        let handlers = [
+            p.http.is_some(),
+            p.tcp.is_some(),
+            p.grpc.is_some(),
+            p.exec.is_some(),
+        ]
+        .iter()
+        .filter(|b| **b)
+        .count();
+        if handlers != 1 {
+            out.push(
+                Diagnostic::error(
+                    S,
+                    join(path, kind),
+                    format!("a probe needs exactly one handler, found {handlers}"),
+                )
+                .with_hint(
+                    "use one of http: {path, port}, tcp: {port}, grpc: {port}, exec: [command...]",
+                ),
+            );
+        }
+        if p.period_seconds == Some(0)
+            || p.timeout_seconds == Some(0)
+            || p.failure_threshold == Some(0)
+        {
+            out.push(Diagnostic::error(
+                S,
+                join(path, kind),
+                "periodSeconds, timeoutSeconds and failureThreshold must be at least 1",
+            ));
+        }
+    }
+}
+
+fn check_extra_container(
+    p: &Product,
+    path: &str,
+    x: &ExtraContainer,
+    env: &defaults::EnvDefaults,
+    out: &mut Vec<Diagnostic>,
+) {
+    if !is_dns1123_label(&x.name) {
+        out.push(
+            Diagnostic::error(
+                S,
+                join(path, "name"),
+                format!("invalid container name {:?}", x.name),
+            )
+            .with_hint(dns_hint()),
+        );
+    }
+    if let Some(image) = &x.image {
+        check_image(p, &join(path, "image"), image, env, out);
+    }
+    check_resources(p, &join(path, "resources"), x.resources.as_ref(), out);
+    for (key, value) in &x.env {
+        if is_secret_key(key) && !is_placeholder(value) {
+            out.push(
+                Diagnostic::error(
+                    S,
+                    join(path, &format!("env.{key}")),
+                    format!("secret-looking variable {key:?} has an inline value"),
+                )
+                .with_hint("load it from a Secret instead"),
+            );
+        }
+    }
+}
+
+/// Adds what one workload's pods request at their peak: replicas (or the
+/// HPA's maximum) times the pod's effective request.
+fn add_usage(p: &Product, w: &EffectiveWorkload, env: &defaults::EnvDefaults, usage: &mut Usage) {
+    let c = &w.config;
+    let pods = match c.kind {
+        WorkloadKind::Deployment | WorkloadKind::StatefulSet => c
+            .hpa
+            .as_ref()
+            .map(|h| h.max_replicas)
+            .unwrap_or_else(|| w.replicas(env)),
+        WorkloadKind::Job | WorkloadKind::CronJob => {
+            c.job.as_ref().and_then(|j| j.parallelism).unwrap_or(1)
+        }
+    };
+    let q = |text: &crate::model::platform::Quantityish| {
+        quantity::parse(&text.as_string()).unwrap_or_default()
+    };
+    let (req, lim) = render::resolve_resources(p, c.resources.as_ref());
+    let (mut cpu, mut mem, mut lcpu, mut lmem) =
+        (q(&req.cpu), q(&req.memory), q(&lim.cpu), q(&lim.memory));
+    // Native sidecars run alongside the main container for the pod's life.
+    for x in &c.sidecars {
+        let (r, l) = render::resolve_resources(p, x.resources.as_ref());
+        cpu = cpu.plus(q(&r.cpu));
+        mem = mem.plus(q(&r.memory));
+        lcpu = lcpu.plus(q(&l.cpu));
+        lmem = lmem.plus(q(&l.memory));
+    }
+    // Init containers run one at a time: the pod needs the larger of them.
+    for x in &c.init_containers {
+        let (r, l) = render::resolve_resources(p, x.resources.as_ref());
+        cpu = cpu.max(q(&r.cpu));
+        mem = mem.max(q(&r.memory));
+        lcpu = lcpu.max(q(&l.cpu));
+        lmem = lmem.max(q(&l.memory));
+    }
+    usage.cpu = usage.cpu.plus(cpu.times(pods));
+    usage.memory = usage.memory.plus(mem.times(pods));
+    usage.limits_cpu = usage.limits_cpu.plus(lcpu.times(pods));
+    usage.limits_memory = usage.limits_memory.plus(lmem.times(pods));
+    usage.pods += pods;
+}
+
+fn quota_rules(p: &Product, usage: &Usage, out: &mut Vec<Diagnostic>) {
+    let env = defaults::for_env(p.env);
+    let quota = p.settings.namespace.quota.clone().unwrap_or_default();
+    let text = |v: &Option<crate::model::platform::Quantityish>, d: &str| {
+        v.as_ref()
+            .map(|q| q.as_string())
+            .unwrap_or_else(|| d.to_string())
+    };
+    let checks: [(&str, String, Milli, bool); 4] = [
+        ("cpu", text(&quota.cpu, env.quota_cpu), usage.cpu, false),
+        (
+            "memory",
+            text(&quota.memory, env.quota_memory),
+            usage.memory,
+            true,
+        ),
+        (
+            "limitsCpu",
+            text(&quota.limits_cpu, env.quota_limits_cpu),
+            usage.limits_cpu,
+            false,
+        ),
+        (
+            "limitsMemory",
+            text(&quota.limits_memory, env.quota_limits_memory),
+            usage.limits_memory,
+            true,
+        ),
+    ];
+    for (field, limit_text, used, memory) in checks {
+        let path = format!("namespace.quota.{field}");
+        let Some(limit) = parse_q(S, &path, &limit_text, out) else {
+            continue;
+        };
+        if used > limit {
+            let shown = if memory {
+                used.display_memory()
+            } else {
+                used.display_cpu()
+            };
+            out.push(
+                Diagnostic::error(S, path, format!("the workloads need {shown} at peak (requests × replicas, HPA maximum included), above the namespace quota of {limit_text}"))
+                    .with_hint("raise the quota for this environment, or lower replicas, hpa.maxReplicas or resources"),
+            );
+        }
+    }
+    let pods = quota.pods.unwrap_or(env.quota_pods);
+    if usage.pods > pods {
+        out.push(
+            Diagnostic::error(
+                S,
+                "namespace.quota.pods",
+                format!(
+                    "the workloads run up to {} pods, above the quota of {pods}",
+                    usage.pods
+                ),
+            )
+            .with_hint("raise namespace.quota.pods or lower replicas"),
+        );
+    }
+}
