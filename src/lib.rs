@@ -5,6 +5,7 @@
 
 pub mod apply;
 pub mod cli;
+pub mod cluster;
 pub mod graph;
 pub mod model;
 pub mod object;

@@ -1,15 +1,157 @@
 //! One function per command.
 
-use super::{exit, Command, Failure, ProductArgs, RenderFormat, ReportFormat};
+use super::{
+    exit, ClusterArgs, Command, Failure, GraphFormat, PlanArgs, PlanFormat, ProductArgs,
+    RenderFormat, ReportFormat,
+};
+use crate::cluster::{self, ClusterError};
+use crate::graph::{self, Graph};
 use crate::model::{self, Diagnostic, LoadError, Product};
+use crate::plan::compute::{PlanError, PlanOptions};
+use crate::plan::{self, render as plan_render};
 use crate::render;
+use std::io::IsTerminal;
 use std::io::Write;
 
 pub fn run(command: Command) -> Result<i32, Failure> {
     match command {
         Command::Render { product, output } => render_cmd(&product, output),
         Command::Validate { product, output } => validate_cmd(&product, output),
+        Command::Graph { product, format } => graph_cmd(&product, format),
+        Command::Plan {
+            product,
+            cluster,
+            plan,
+            format,
+            out,
+            detailed_exitcode,
+        } => plan_cmd(
+            &product,
+            &cluster,
+            &plan,
+            format,
+            out.as_deref(),
+            detailed_exitcode,
+        ),
     }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::new(exit::GENERAL, e))
+}
+
+fn cluster_failure(err: ClusterError) -> Failure {
+    let code = match &err {
+        ClusterError::Unreachable { .. } => exit::NETWORK,
+        ClusterError::Forbidden { .. } => exit::PERMISSION,
+        ClusterError::KubeconfigNotFound(_) => exit::NOT_FOUND,
+        _ => exit::GENERAL,
+    };
+    let hint = match &err {
+        ClusterError::Unreachable { .. } => "check that the cluster is running and the kubeconfig points at it (--kubeconfig, --context)",
+        ClusterError::Forbidden { .. } => "the kubeconfig's user lacks permission; ask a platform operator for the floe deployer role",
+        _ => "pass --kubeconfig FILE or set KUBECONFIG",
+    };
+    Failure::new(code, err).hint(hint)
+}
+
+fn plan_failure(err: PlanError) -> Failure {
+    match err {
+        PlanError::Cluster(e) => cluster_failure(e),
+        PlanError::Graph(e) => Failure::new(exit::VALIDATION, e)
+            .hint("remove one of the dependencies in the cycle (dependsOn in floe-deploy.yaml)"),
+        other => Failure::new(exit::GENERAL, other),
+    }
+}
+
+fn graph_of(desired: &render::DesiredSet) -> Result<Graph, Failure> {
+    Graph::build(&desired.objects, &[], &desired.extra_dependencies).map_err(|e| {
+        Failure::new(exit::VALIDATION, e)
+            .hint("remove one of the dependencies in the cycle (dependsOn in floe-deploy.yaml)")
+    })
+}
+
+fn graph_cmd(args: &ProductArgs, format: GraphFormat) -> Result<i32, Failure> {
+    let product = load_valid(args)?;
+    let desired = render::render(&product);
+    let g = graph_of(&desired)?;
+    let text = match format {
+        GraphFormat::Dot => graph::to_dot(&g),
+        GraphFormat::Mermaid => graph::to_mermaid(&g),
+        GraphFormat::Json => {
+            serde_json::to_string_pretty(&graph::to_json(&g)).unwrap_or_default() + "\n"
+        }
+    };
+    write_stdout(&text)?;
+    Ok(exit::SUCCESS)
+}
+
+/// Colour on a terminal unless NO_COLOR is set (https://no-color.org).
+fn use_color() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+}
+
+fn plan_options(args: &PlanArgs) -> PlanOptions {
+    PlanOptions {
+        concurrency: args.concurrency as usize,
+        allow_prune_namespace: args.allow_prune_namespace,
+        allow_prune_data: args.allow_prune_data,
+        allow_mass_prune: args.allow_mass_prune,
+        ..PlanOptions::default()
+    }
+}
+
+fn plan_cmd(
+    args: &ProductArgs,
+    cluster_args: &ClusterArgs,
+    plan_args: &PlanArgs,
+    format: PlanFormat,
+    out: Option<&std::path::Path>,
+    detailed_exitcode: bool,
+) -> Result<i32, Failure> {
+    let product = load_valid(args)?;
+    let desired = render::render(&product);
+    graph_of(&desired)?;
+    let rt = runtime()?;
+    let plan = rt.block_on(async {
+        let c = cluster::connect(
+            cluster_args.kubeconfig.as_deref(),
+            cluster_args.context.as_deref(),
+        )
+        .await
+        .map_err(cluster_failure)?;
+        plan::compute::plan(&c, &desired, &plan_options(plan_args))
+            .await
+            .map_err(plan_failure)
+    })?;
+    if let Some(path) = out {
+        std::fs::write(path, plan_render::to_json(&plan)).map_err(|e| {
+            Failure::new(
+                exit::GENERAL,
+                anyhow::Error::new(e)
+                    .context(format!("cannot write the plan to {}", path.display())),
+            )
+        })?;
+        eprintln!(
+            "Saved the plan to {}; apply it with `floe apply {}`.",
+            path.display(),
+            path.display()
+        );
+    }
+    let text = match format {
+        PlanFormat::Text => plan_render::to_text(&plan, use_color()),
+        PlanFormat::Json => plan_render::to_json(&plan),
+        PlanFormat::Markdown => plan_render::to_markdown(&plan).join("\n<!-- floe:part -->\n"),
+    };
+    write_stdout(&text)?;
+    if detailed_exitcode && plan.has_changes() {
+        return Ok(2);
+    }
+    Ok(exit::SUCCESS)
 }
 
 fn load(args: &ProductArgs) -> Result<Product, LoadOutcome> {

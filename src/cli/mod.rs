@@ -74,8 +74,76 @@ pub enum ReportFormat {
     Json,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    Dot,
+    Mermaid,
+    Json,
+}
+
+/// Which cluster to talk to.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ClusterArgs {
+    /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
+    #[arg(long, env = "FLOE_KUBECONFIG")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context (default: the current context).
+    #[arg(long)]
+    pub context: Option<String>,
+}
+
+/// Pruning guardrails and concurrency shared by plan and apply.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PlanArgs {
+    /// Server-side dry runs in flight at once.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    /// Allow destroying a Namespace that floe owns.
+    #[arg(long)]
+    pub allow_prune_namespace: bool,
+    /// Allow destroying PersistentVolumeClaims and StatefulSets (their data goes too).
+    #[arg(long)]
+    pub allow_prune_data: bool,
+    /// Allow destroying more than half of the objects floe owns in the namespace.
+    #[arg(long)]
+    pub allow_mass_prune: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Show what an apply would change: a server-side diff against the cluster.
+    Plan {
+        #[command(flatten)]
+        product: ProductArgs,
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        #[command(flatten)]
+        plan: PlanArgs,
+        /// text for a terminal, json for machines, markdown for a pull request
+        /// (parts over 60,000 characters are split at `<!-- floe:part -->` lines).
+        #[arg(long, value_enum, default_value = "text")]
+        format: PlanFormat,
+        /// Save the plan (JSON) for `floe apply FILE`.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Exit 0 when there are no changes, 2 when there are, 1 on errors.
+        #[arg(long)]
+        detailed_exitcode: bool,
+    },
+    /// Print the dependency graph of the desired objects.
+    Graph {
+        #[command(flatten)]
+        product: ProductArgs,
+        #[arg(long, value_enum, default_value = "dot")]
+        format: GraphFormat,
+    },
     /// Print the desired Kubernetes objects, in dependency order.
     Render {
         #[command(flatten)]

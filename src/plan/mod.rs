@@ -1,1 +1,196 @@
-//! See the crate docs.
+//! The plan: pure, versioned data saying what an apply would do.
+//!
+//! [`compute`] builds it from the desired set and the cluster; everything else
+//! here (summary, renderers) works on the data alone and never talks to the
+//! cluster. Apply reads only `changes` (with their `desired` bodies) and
+//! `edges`.
+
+pub mod compute;
+pub mod normalize;
+pub mod redact;
+pub mod render;
+
+use crate::object::ObjectKey;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Bumped on any incompatible change of the JSON shape (docs/plan-format.md).
+pub const FORMAT_VERSION: u32 = 1;
+
+/// What happens to one object. Replace is delete-then-create, in that order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    NoOp,
+    Create,
+    Update,
+    Replace,
+    Delete,
+}
+
+impl Action {
+    /// The primitive steps, in execution order, as JSON consumers see them:
+    /// a replace is `["delete", "create"]` so a scan for deletes finds it.
+    pub fn steps(self) -> &'static [&'static str] {
+        match self {
+            Action::NoOp => &["no-op"],
+            Action::Create => &["create"],
+            Action::Update => &["update"],
+            Action::Replace => &["delete", "create"],
+            Action::Delete => &["delete"],
+        }
+    }
+
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Action::NoOp => " ",
+            Action::Create => "+",
+            Action::Update => "~",
+            Action::Replace => "-/+",
+            Action::Delete => "-",
+        }
+    }
+
+    pub fn verb(self) -> &'static str {
+        match self {
+            Action::NoOp => "unchanged",
+            Action::Create => "will be created",
+            Action::Update => "will be updated in place",
+            Action::Replace => "must be replaced",
+            Action::Delete => "will be destroyed",
+        }
+    }
+}
+
+/// A field owned by another field manager that floe's apply would take over.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conflict {
+    /// The other field manager (`kubectl-edit`, `kubectl-client-side-apply`, ...).
+    pub manager: String,
+    /// The field path as the API server reports it (`.spec.replicas`).
+    pub field: String,
+}
+
+/// One object's planned change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    /// `kind/name` as kubectl prints it.
+    pub address: String,
+    pub key: ObjectKey,
+    pub api_version: String,
+    pub action: Action,
+    /// The same as `action.steps()`, spelled out for JSON consumers.
+    pub actions: Vec<String>,
+    /// Normalised live object (secrets redacted); `None` when it does not exist.
+    pub before: Option<Value>,
+    /// Normalised object after the apply, as the API server's dry run
+    /// produced it (secrets redacted); `None` for a delete.
+    pub after: Option<Value>,
+    /// What floe sends with server-side apply; `None` for a delete.
+    /// Secret values never appear: floe renders no Secret objects.
+    pub desired: Option<Value>,
+    /// For a replace: the immutable field that forces it and the server's words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replace_reason: Option<String>,
+    /// Fields changed in the cluster by another manager that floe manages.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<Conflict>,
+    /// resourceVersion of the live object when planned; apply refuses a plan
+    /// whose objects moved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live_resource_version: Option<String>,
+    /// The flag that must be given to carry out this change (pruning
+    /// guardrails); `None` when nothing stands in the way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires_flag: Option<String>,
+}
+
+impl Change {
+    pub fn is_change(&self) -> bool {
+        self.action != Action::NoOp
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Edge {
+    /// Address of the object done first.
+    pub from: String,
+    pub to: String,
+    pub reason: String,
+}
+
+/// What the plan saw, so a saved plan is refused when the cluster moved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterIdentity {
+    pub server: String,
+    /// UID of the kube-system namespace: stable for the life of a cluster,
+    /// different for every cluster.
+    pub kube_system_uid: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub add: usize,
+    pub change: usize,
+    pub replace: usize,
+    pub destroy: usize,
+    pub unchanged: usize,
+}
+
+impl Summary {
+    pub fn of(changes: &[Change]) -> Summary {
+        let mut s = Summary::default();
+        for c in changes {
+            match c.action {
+                Action::Create => s.add += 1,
+                Action::Update => s.change += 1,
+                Action::Replace => s.replace += 1,
+                Action::Delete => s.destroy += 1,
+                Action::NoOp => s.unchanged += 1,
+            }
+        }
+        s
+    }
+
+    pub fn has_changes(&self) -> bool {
+        self.add + self.change + self.replace + self.destroy > 0
+    }
+
+    /// `Plan: 2 to add, 1 to change, 0 to replace, 0 to destroy.`
+    pub fn line(&self) -> String {
+        format!(
+            "Plan: {} to add, {} to change, {} to replace, {} to destroy.",
+            self.add, self.change, self.replace, self.destroy
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: u32,
+    pub product: String,
+    pub product_version: String,
+    pub environment: String,
+    pub namespace: String,
+    pub cluster: ClusterIdentity,
+    /// Digest of the desired set the plan was made from.
+    pub desired_digest: String,
+    /// In apply order: creates and updates in dependency order, then deletes
+    /// in reverse dependency order.
+    pub changes: Vec<Change>,
+    pub edges: Vec<Edge>,
+    pub summary: Summary,
+    /// Changes held back by a guardrail, with the flag that allows them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blocked: Vec<String>,
+    /// Problems worth a reader's attention that do not stop the plan
+    /// (references to objects that do not exist, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+impl Plan {
+    pub fn has_changes(&self) -> bool {
+        self.summary.has_changes()
+    }
+}

@@ -8,7 +8,7 @@ mod namespace;
 mod workload;
 
 use crate::model::{quantity, Environment, Product};
-use crate::object::Object;
+use crate::object::{Object, ObjectKey};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
@@ -31,6 +31,9 @@ pub struct DesiredSet {
     pub namespace: String,
     /// In dependency order.
     pub objects: Vec<Object>,
+    /// `(dependent, dependency)` pairs the settings ask for (`dependsOn`),
+    /// beyond what the graph reads from the objects.
+    pub extra_dependencies: Vec<(ObjectKey, ObjectKey)>,
 }
 
 impl DesiredSet {
@@ -165,12 +168,15 @@ pub fn render(product: &Product) -> DesiredSet {
     objects.extend(namespace::network_policies(&ctx, &workloads));
 
     let objects = objects.into_iter().filter_map(Object::from_value).collect();
+    let extra_dependencies = workload::explicit_dependencies(&ctx, &workloads);
+    let objects = order(objects, &extra_dependencies);
     DesiredSet {
+        extra_dependencies,
         product: ctx.name.to_string(),
         version: ctx.version.to_string(),
         environment: ctx.env,
         namespace: ctx.namespace.clone(),
-        objects: order(objects),
+        objects,
     }
 }
 
@@ -199,10 +205,22 @@ pub fn kind_rank(kind: &str) -> u8 {
     }
 }
 
-fn order(mut objects: Vec<Object>) -> Vec<Object> {
+/// Dependency order from the graph; by kind rank when the graph cannot be
+/// built (a `dependsOn` cycle, which validation reports).
+fn order(mut objects: Vec<Object>, extra: &[(ObjectKey, ObjectKey)]) -> Vec<Object> {
     objects.sort_by(|a, b| {
         (kind_rank(&a.kind), &a.kind, &a.name).cmp(&(kind_rank(&b.kind), &b.kind, &b.name))
     });
+    let Ok(graph) = crate::graph::Graph::build(&objects, &[], extra) else {
+        return objects;
+    };
+    let position: std::collections::HashMap<ObjectKey, usize> = graph
+        .order()
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.key.clone(), i))
+        .collect();
+    objects.sort_by_key(|o| position.get(&o.key()).copied().unwrap_or(usize::MAX));
     objects
 }
 

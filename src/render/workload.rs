@@ -12,6 +12,7 @@ use crate::model::defaults::{self, EnvDefaults};
 use crate::model::platform::{CpuMemory, Quantityish};
 use crate::model::settings::*;
 use crate::model::Product;
+use crate::object::ObjectKey;
 use serde_json::{json, Map, Value};
 
 /// A workload after overlays, defaults layer included.
@@ -790,4 +791,29 @@ fn job_spec(c: &WorkloadConfig, template: Value) -> Value {
         spec["parallelism"] = json!(n);
     }
     spec
+}
+
+/// The object key of a workload's controller object.
+pub(crate) fn workload_key(ctx: &Ctx, w: &EffectiveWorkload) -> ObjectKey {
+    let group = match w.config.kind {
+        WorkloadKind::Deployment | WorkloadKind::StatefulSet => "apps",
+        WorkloadKind::Job | WorkloadKind::CronJob => "batch",
+    };
+    ObjectKey::new(group, w.config.kind.as_str(), &ctx.namespace, &w.name)
+}
+
+/// `dependsOn` between workloads as `(dependent, dependency)` object keys.
+pub(crate) fn explicit_dependencies(
+    ctx: &Ctx,
+    workloads: &[EffectiveWorkload],
+) -> Vec<(ObjectKey, ObjectKey)> {
+    let mut out = Vec::new();
+    for w in workloads {
+        for dep in &w.config.depends_on {
+            if let Some(d) = workloads.iter().find(|x| &x.name == dep) {
+                out.push((workload_key(ctx, w), workload_key(ctx, d)));
+            }
+        }
+    }
+    out
 }

@@ -1,0 +1,465 @@
+//! Computing a plan against a live cluster: one LIST per kind (label
+//! selected), server-side apply dry runs with bounded concurrency, and a
+//! comparison of the normalised live object with the dry run's result.
+
+use super::normalize::normalize;
+use super::redact::redact;
+use super::{Action, Change, ClusterIdentity, Conflict, Edge, Plan, Summary, FORMAT_VERSION};
+use crate::cluster::{kind_info, Cluster, ClusterError, KindInfo, MANAGED_KINDS};
+use crate::graph::{Graph, GraphError};
+use crate::object::{Object, ObjectKey};
+use crate::render::{DesiredSet, LABEL_ENVIRONMENT, LABEL_PRODUCT};
+use futures::stream::{self, StreamExt, TryStreamExt};
+use kube::api::{ListParams, Patch, PatchParams};
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// Field manager for every write floe makes.
+pub const FIELD_MANAGER: &str = "floe";
+
+/// Label on objects floe keeps for itself (revision records); never pruned.
+pub const LABEL_INTERNAL: &str = "floe.dev/internal";
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+    #[error("the API server rejected {address}: {message}")]
+    Rejected { address: String, message: String },
+    #[error("{address}: {kind} is not a kind floe manages")]
+    UnknownKind { address: String, kind: String },
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+}
+
+#[derive(Debug, Clone)]
+pub struct PlanOptions {
+    /// Dry runs in flight at once.
+    pub concurrency: usize,
+    /// Allow pruning a Namespace.
+    pub allow_prune_namespace: bool,
+    /// Allow pruning PVCs and StatefulSets (data goes with them).
+    pub allow_prune_data: bool,
+    /// Allow pruning more than `max_prune_share` of the owned objects.
+    pub allow_mass_prune: bool,
+    pub max_prune_share: f64,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            concurrency: 16,
+            allow_prune_namespace: false,
+            allow_prune_data: false,
+            allow_mass_prune: false,
+            max_prune_share: 0.5,
+        }
+    }
+}
+
+/// The owned live objects of one product in one environment.
+#[derive(Debug, Default)]
+pub struct LiveSet {
+    pub namespace_exists: bool,
+    pub objects: HashMap<ObjectKey, Value>,
+}
+
+/// Selects what floe owns for the product and environment, leaving out
+/// floe's own records.
+pub fn owner_selector(product: &str, environment: &str) -> String {
+    format!(
+        "app.kubernetes.io/managed-by=floe,{LABEL_PRODUCT}={product},{LABEL_ENVIRONMENT}={environment},!{LABEL_INTERNAL}"
+    )
+}
+
+/// Reads the live state: the namespace, then one label-selected LIST per
+/// managed kind, concurrently.
+pub async fn observe(cluster: &Cluster, desired: &DesiredSet) -> Result<LiveSet, ClusterError> {
+    let ns_kind = &MANAGED_KINDS[0];
+    let ns_api = cluster.api(ns_kind, "");
+    let ns = ns_api
+        .get_opt(&desired.namespace)
+        .await
+        .map_err(|e| cluster.classify(e, &format!("reading namespace {}", desired.namespace)))?;
+    let mut live = LiveSet {
+        namespace_exists: ns.is_some(),
+        objects: HashMap::new(),
+    };
+    if let Some(ns) = ns {
+        let value = serde_json::to_value(&ns).unwrap_or(Value::Null);
+        if let Some(o) = object_of(value, ns_kind) {
+            live.objects.insert(o.key(), o.body);
+        }
+    } else {
+        return Ok(live);
+    }
+    let selector = owner_selector(&desired.product, desired.environment.as_str());
+    let lists = stream::iter(MANAGED_KINDS.iter().filter(|k| k.namespaced))
+        .map(|kind| {
+            let api = cluster.api(kind, &desired.namespace);
+            let lp = ListParams::default().labels(&selector);
+            async move {
+                let list = api
+                    .list(&lp)
+                    .await
+                    .map_err(|e| cluster.classify(e, &format!("listing {}", kind.plural)))?;
+                Ok::<_, ClusterError>((kind, list.items))
+            }
+        })
+        .buffer_unordered(8)
+        .try_collect::<Vec<_>>()
+        .await?;
+    for (kind, items) in lists {
+        for item in items {
+            // Objects a controller made from a floe object (Jobs of a
+            // CronJob, PVCs of a StatefulSet) belong to that controller.
+            if item
+                .metadata
+                .owner_references
+                .as_ref()
+                .is_some_and(|r| !r.is_empty())
+            {
+                continue;
+            }
+            let value = serde_json::to_value(&item).unwrap_or(Value::Null);
+            if let Some(o) = object_of(value, kind) {
+                live.objects.insert(o.key(), o.body);
+            }
+        }
+    }
+    Ok(live)
+}
+
+/// LIST responses leave out apiVersion/kind on items; put them back.
+fn object_of(mut value: Value, kind: &KindInfo) -> Option<Object> {
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert("apiVersion".into(), Value::String(kind.api_version()));
+        obj.insert("kind".into(), Value::String(kind.kind.to_string()));
+    }
+    Object::from_value(value)
+}
+
+/// What a dry run said about one desired object.
+enum DryRun {
+    Result(Value),
+    /// Applied only by taking fields from other managers.
+    Conflicts(Vec<Conflict>, Value),
+    /// An immutable field changed: the object must be replaced.
+    Immutable(String),
+}
+
+async fn dry_run(cluster: &Cluster, object: &Object) -> Result<DryRun, PlanError> {
+    let info = kind_info(object.group(), &object.kind).ok_or_else(|| PlanError::UnknownKind {
+        address: object.key().to_string(),
+        kind: object.kind.clone(),
+    })?;
+    let api = cluster.api(info, object.namespace.as_deref().unwrap_or(""));
+    let params = PatchParams::apply(FIELD_MANAGER).dry_run();
+    let address = object.key().to_string();
+    match api
+        .patch(&object.name, &params, &Patch::Apply(&object.body))
+        .await
+    {
+        Ok(result) => Ok(DryRun::Result(
+            serde_json::to_value(result).unwrap_or(Value::Null),
+        )),
+        Err(kube::Error::Api(status)) if status.code == 409 => {
+            let conflicts = parse_conflicts(&status);
+            let forced = api
+                .patch(
+                    &object.name,
+                    &params.clone().force(),
+                    &Patch::Apply(&object.body),
+                )
+                .await
+                .map_err(|e| rejected(cluster, &address, e))?;
+            Ok(DryRun::Conflicts(
+                conflicts,
+                serde_json::to_value(forced).unwrap_or(Value::Null),
+            ))
+        }
+        Err(kube::Error::Api(status)) if status.code == 422 && is_immutable(&status) => {
+            Ok(DryRun::Immutable(immutable_reason(&status)))
+        }
+        Err(e) => Err(rejected(cluster, &address, e)),
+    }
+}
+
+fn rejected(cluster: &Cluster, address: &str, err: kube::Error) -> PlanError {
+    match err {
+        kube::Error::Api(status) if status.code != 401 && status.code != 403 => {
+            PlanError::Rejected {
+                address: address.to_string(),
+                message: status.message,
+            }
+        }
+        other => PlanError::Cluster(cluster.classify(other, &format!("a dry run of {address}"))),
+    }
+}
+
+/// The API server lists each conflict as a cause:
+/// `conflict with "kubectl-edit" using apps/v1` on field `.spec.replicas`.
+fn parse_conflicts(status: &kube::core::Status) -> Vec<Conflict> {
+    let causes = status
+        .details
+        .as_ref()
+        .map(|d| d.causes.as_slice())
+        .unwrap_or(&[]);
+    let mut out: Vec<Conflict> = causes
+        .iter()
+        .map(|c| Conflict {
+            manager: c
+                .message
+                .split('"')
+                .nth(1)
+                .unwrap_or("another field manager")
+                .to_string(),
+            field: c.field.clone(),
+        })
+        .collect();
+    if out.is_empty() {
+        out.push(Conflict {
+            manager: "another field manager".into(),
+            field: status.message.clone(),
+        });
+    }
+    out
+}
+
+/// Immutable-field rejections: "field is immutable", or the StatefulSet's
+/// "updates to statefulset spec for fields other than ... are forbidden".
+fn is_immutable(status: &kube::core::Status) -> bool {
+    let text = status.message.to_ascii_lowercase();
+    text.contains("field is immutable")
+        || text.contains("are forbidden") && text.contains("updates to")
+}
+
+fn immutable_reason(status: &kube::core::Status) -> String {
+    let fields: Vec<&str> = status
+        .details
+        .as_ref()
+        .map(|d| {
+            d.causes
+                .iter()
+                .map(|c| c.field.as_str())
+                .filter(|f| !f.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    if fields.is_empty() {
+        status.message.clone()
+    } else {
+        format!("{} cannot be changed in place", fields.join(", "))
+    }
+}
+
+/// Computes the plan for `desired` against the cluster.
+pub async fn plan(
+    cluster: &Cluster,
+    desired: &DesiredSet,
+    options: &PlanOptions,
+) -> Result<Plan, PlanError> {
+    let kube_system_uid = cluster.identity().await?;
+    let live = observe(cluster, desired).await?;
+    let salt = format!("{kube_system_uid}/{}", desired.namespace);
+
+    // Dry runs, bounded. Without the namespace nothing namespaced can be
+    // dry-run; everything is a create of exactly what floe renders.
+    let results: Vec<(usize, Option<DryRun>)> = stream::iter(desired.objects.iter().enumerate())
+        .map(|(i, object)| {
+            let exists = live.objects.contains_key(&object.key());
+            let skip = !live.namespace_exists && !exists;
+            async move {
+                if skip {
+                    return Ok::<_, PlanError>((i, None));
+                }
+                dry_run(cluster, object).await.map(|r| (i, Some(r)))
+            }
+        })
+        .buffer_unordered(options.concurrency.max(1))
+        .try_collect()
+        .await?;
+    let mut dry_runs: Vec<Option<DryRun>> = (0..desired.objects.len()).map(|_| None).collect();
+    for (i, r) in results {
+        dry_runs[i] = r;
+    }
+
+    let mut changes: HashMap<ObjectKey, Change> = HashMap::new();
+    for (object, dry) in desired.objects.iter().zip(dry_runs) {
+        let key = object.key();
+        let live_obj = live.objects.get(&key);
+        let before = live_obj.map(|v| redact(&normalize(v), &salt));
+        let rv = live_obj
+            .and_then(|v| v.pointer("/metadata/resourceVersion"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let (action, after, drift, replace_reason) = match dry {
+            None => (Action::Create, Some(object.body.clone()), Vec::new(), None),
+            Some(DryRun::Immutable(reason)) => (
+                Action::Replace,
+                Some(object.body.clone()),
+                Vec::new(),
+                Some(reason),
+            ),
+            Some(DryRun::Result(v)) | Some(DryRun::Conflicts(_, v)) if live_obj.is_none() => (
+                Action::Create,
+                Some(redact(&normalize(&v), &salt)),
+                Vec::new(),
+                None,
+            ),
+            Some(DryRun::Result(v)) => {
+                let after = redact(&normalize(&v), &salt);
+                let action = if Some(&after) == before.as_ref() {
+                    Action::NoOp
+                } else {
+                    Action::Update
+                };
+                (action, Some(after), Vec::new(), None)
+            }
+            Some(DryRun::Conflicts(conflicts, v)) => {
+                let after = redact(&normalize(&v), &salt);
+                (Action::Update, Some(after), conflicts, None)
+            }
+        };
+        changes.insert(
+            key.clone(),
+            change(
+                &key,
+                &object.api_version,
+                action,
+                before,
+                after,
+                Some(object.body.clone()),
+                replace_reason,
+                drift,
+                rv,
+            ),
+        );
+    }
+
+    // Prune: owned live objects no longer desired.
+    let desired_keys: std::collections::HashSet<ObjectKey> =
+        desired.objects.iter().map(Object::key).collect();
+    let prune: Vec<Object> = live
+        .objects
+        .iter()
+        .filter(|(k, _)| !desired_keys.contains(*k))
+        // A namespace is only ever pruned with its product, never because
+        // the settings moved the product elsewhere.
+        .filter_map(|(_, v)| Object::from_value(v.clone()))
+        .filter(|o| o.kind != "Namespace" || o.name == desired.namespace)
+        .collect();
+    let owned = live.objects.len().max(1);
+    let mass = prune.len() as f64 / owned as f64 > options.max_prune_share && prune.len() > 1;
+    let mut blocked = Vec::new();
+    for o in &prune {
+        let key = o.key();
+        let before = redact(&normalize(&o.body), &salt);
+        let rv = o
+            .body
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let mut c = change(
+            &key,
+            &o.api_version,
+            Action::Delete,
+            Some(before),
+            None,
+            None,
+            None,
+            Vec::new(),
+            rv,
+        );
+        c.requires_flag = match o.kind.as_str() {
+            "Namespace" if !options.allow_prune_namespace => Some("--allow-prune-namespace".into()),
+            "PersistentVolumeClaim" | "StatefulSet" if !options.allow_prune_data => {
+                Some("--allow-prune-data".into())
+            }
+            _ if mass && !options.allow_mass_prune => Some("--allow-mass-prune".into()),
+            _ => None,
+        };
+        if let Some(flag) = &c.requires_flag {
+            blocked.push(format!(
+                "{} would be destroyed: pass {flag} to allow it",
+                c.address
+            ));
+        }
+        changes.insert(key, c);
+    }
+
+    // Order by the dependency graph: applies in dependency order, deletes
+    // in reverse.
+    let graph = Graph::build(&desired.objects, &prune, &desired.extra_dependencies)?;
+    let mut ordered = Vec::with_capacity(changes.len());
+    for node in graph.order() {
+        if let Some(c) = changes.remove(&node.key) {
+            ordered.push(c);
+        }
+    }
+    let edges = graph
+        .edges()
+        .iter()
+        .map(|e| Edge {
+            from: e.from.key.to_string(),
+            to: e.to.key.to_string(),
+            reason: e.reason_text(),
+        })
+        .collect();
+    let warnings = graph
+        .missing_references()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} refers to {}, which floe does not manage; it must exist in namespace {}",
+                r.dependent, r.dependency, desired.namespace
+            )
+        })
+        .collect();
+    let summary = Summary::of(&ordered);
+    Ok(Plan {
+        format_version: FORMAT_VERSION,
+        product: desired.product.clone(),
+        product_version: desired.version.clone(),
+        environment: desired.environment.as_str().to_string(),
+        namespace: desired.namespace.clone(),
+        cluster: ClusterIdentity {
+            server: cluster.server.clone(),
+            kube_system_uid,
+        },
+        desired_digest: desired.digest(),
+        changes: ordered,
+        edges,
+        summary,
+        blocked,
+        warnings,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn change(
+    key: &ObjectKey,
+    api_version: &str,
+    action: Action,
+    before: Option<Value>,
+    after: Option<Value>,
+    desired: Option<Value>,
+    replace_reason: Option<String>,
+    drift: Vec<Conflict>,
+    live_resource_version: Option<String>,
+) -> Change {
+    Change {
+        address: key.to_string(),
+        key: key.clone(),
+        api_version: api_version.to_string(),
+        action,
+        actions: action.steps().iter().map(|s| s.to_string()).collect(),
+        before,
+        after,
+        desired,
+        replace_reason,
+        drift,
+        live_resource_version,
+        requires_flag: None,
+    }
+}
