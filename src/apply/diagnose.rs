@@ -1,0 +1,166 @@
+//! When a workload fails or stalls, say why in the cluster's own words: pod
+//! waiting reasons, exit codes, readiness, scheduling and admission events.
+
+use crate::cluster::Cluster;
+use k8s_openapi::api::core::v1::{Event, Pod};
+use kube::api::{Api, ListParams};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Waiting reasons that will not fix themselves without a change.
+pub const STUCK_REASONS: [&str; 6] = [
+    "ImagePullBackOff",
+    "ErrImagePull",
+    "CrashLoopBackOff",
+    "CreateContainerConfigError",
+    "InvalidImageName",
+    "CreateContainerError",
+];
+
+/// A label selector string from a workload's `spec.selector.matchLabels`.
+pub fn selector_of(live: &Value) -> Option<String> {
+    let labels = live.pointer("/spec/selector/matchLabels")?.as_object()?;
+    let parts: Vec<String> = labels
+        .iter()
+        .filter_map(|(k, v)| v.as_str().map(|v| format!("{k}={v}")))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(","))
+}
+
+/// What is wrong with one pod, if anything, as one line per problem.
+pub fn pod_problems(pod: &Pod) -> Vec<String> {
+    let name = pod.metadata.name.clone().unwrap_or_default();
+    let mut out = Vec::new();
+    let Some(status) = &pod.status else {
+        return out;
+    };
+    for c in status.conditions.iter().flatten() {
+        if c.type_ == "PodScheduled" && c.status == "False" {
+            out.push(format!(
+                "pod {name} cannot be scheduled ({}): {}",
+                c.reason.clone().unwrap_or_default(),
+                c.message.clone().unwrap_or_default()
+            ));
+        }
+    }
+    let statuses = status
+        .init_container_statuses
+        .iter()
+        .flatten()
+        .chain(status.container_statuses.iter().flatten());
+    for cs in statuses {
+        let state = cs.state.as_ref();
+        if let Some(w) = state.and_then(|s| s.waiting.as_ref()) {
+            let reason = w.reason.clone().unwrap_or_default();
+            if reason != "ContainerCreating" && reason != "PodInitializing" {
+                let mut line = format!("pod {name} container {}: {reason}", cs.name);
+                if let Some(m) = w.message.as_ref().filter(|m| !m.is_empty()) {
+                    line.push_str(&format!(" ({m})"));
+                }
+                if let Some(t) = cs.last_state.as_ref().and_then(|l| l.terminated.as_ref()) {
+                    line.push_str(&format!(
+                        "; last exit code {} ({})",
+                        t.exit_code,
+                        t.reason.clone().unwrap_or_default()
+                    ));
+                }
+                out.push(line);
+            }
+        } else if let Some(t) = state.and_then(|s| s.terminated.as_ref()) {
+            if t.exit_code != 0 {
+                out.push(format!(
+                    "pod {name} container {} exited with code {} ({})",
+                    cs.name,
+                    t.exit_code,
+                    t.reason.clone().unwrap_or_default()
+                ));
+            }
+        } else if state.and_then(|s| s.running.as_ref()).is_some() && !cs.ready {
+            out.push(format!(
+                "pod {name} container {} is running but not ready (readiness probe failing)",
+                cs.name
+            ));
+        }
+    }
+    out
+}
+
+/// The waiting reason that will not resolve by itself, if a pod has one.
+pub fn stuck_reason(pod: &Pod) -> Option<String> {
+    let status = pod.status.as_ref()?;
+    for cs in status
+        .init_container_statuses
+        .iter()
+        .flatten()
+        .chain(status.container_statuses.iter().flatten())
+    {
+        if let Some(reason) = cs.state.as_ref().and_then(|s| s.waiting.as_ref()).and_then(|w| w.reason.clone()) {
+            if STUCK_REASONS.contains(&reason.as_str()) {
+                return Some(reason);
+            }
+        }
+    }
+    for c in status.conditions.iter().flatten() {
+        if c.type_ == "PodScheduled" && c.status == "False" && c.reason.as_deref() == Some("Unschedulable") {
+            return Some("Unschedulable".into());
+        }
+    }
+    None
+}
+
+/// Pods of a workload (by its selector), at most `limit`.
+pub async fn pods_of(cluster: &Cluster, namespace: &str, live: &Value, limit: usize) -> Vec<Pod> {
+    let Some(selector) = selector_of(live) else {
+        return Vec::new();
+    };
+    let api: Api<Pod> = Api::namespaced(cluster.client.clone(), namespace);
+    match api.list(&ListParams::default().labels(&selector)).await {
+        Ok(list) => list.items.into_iter().take(limit).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Warning events about the object, its pods or its ReplicaSets (where
+/// quota and LimitRange rejections are reported), newest last, deduplicated.
+async fn warning_events(cluster: &Cluster, namespace: &str, name: &str) -> Vec<String> {
+    let api: Api<Event> = Api::namespaced(cluster.client.clone(), namespace);
+    let Ok(list) = api.list(&ListParams::default().fields("type=Warning")).await else {
+        return Vec::new();
+    };
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    let mut events: Vec<&Event> = list
+        .items
+        .iter()
+        .filter(|e| e.involved_object.name.as_deref().is_some_and(|n| n == name || n.starts_with(&format!("{name}-"))))
+        .collect();
+    events.sort_by_key(|e| e.last_timestamp.as_ref().map(|t| t.0).or(e.event_time.as_ref().map(|t| t.0)));
+    for e in events {
+        let line = format!(
+            "{} {}: {}",
+            e.involved_object.kind.clone().unwrap_or_default().to_ascii_lowercase(),
+            e.reason.clone().unwrap_or_default(),
+            e.message.clone().unwrap_or_default().trim()
+        );
+        seen.insert(line.clone(), line);
+    }
+    seen.into_values().rev().take(5).collect()
+}
+
+/// A diagnosis of a workload that failed or did not become ready.
+pub async fn diagnose(cluster: &Cluster, namespace: &str, name: &str, live: &Value) -> Vec<String> {
+    let mut lines = Vec::new();
+    for pod in pods_of(cluster, namespace, live, 10).await {
+        for p in pod_problems(&pod) {
+            if !lines.contains(&p) {
+                lines.push(p);
+            }
+        }
+    }
+    for e in warning_events(cluster, namespace, name).await {
+        if !lines.iter().any(|l| e.contains(l.as_str())) {
+            lines.push(e);
+        }
+    }
+    lines.truncate(8);
+    lines
+}
