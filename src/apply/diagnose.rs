@@ -94,14 +94,22 @@ pub fn stuck_reason(pod: &Pod) -> Option<String> {
         .flatten()
         .chain(status.container_statuses.iter().flatten())
     {
-        if let Some(reason) = cs.state.as_ref().and_then(|s| s.waiting.as_ref()).and_then(|w| w.reason.clone()) {
+        if let Some(reason) = cs
+            .state
+            .as_ref()
+            .and_then(|s| s.waiting.as_ref())
+            .and_then(|w| w.reason.clone())
+        {
             if STUCK_REASONS.contains(&reason.as_str()) {
                 return Some(reason);
             }
         }
     }
     for c in status.conditions.iter().flatten() {
-        if c.type_ == "PodScheduled" && c.status == "False" && c.reason.as_deref() == Some("Unschedulable") {
+        if c.type_ == "PodScheduled"
+            && c.status == "False"
+            && c.reason.as_deref() == Some("Unschedulable")
+        {
             return Some("Unschedulable".into());
         }
     }
@@ -124,20 +132,37 @@ pub async fn pods_of(cluster: &Cluster, namespace: &str, live: &Value, limit: us
 /// quota and LimitRange rejections are reported), newest last, deduplicated.
 async fn warning_events(cluster: &Cluster, namespace: &str, name: &str) -> Vec<String> {
     let api: Api<Event> = Api::namespaced(cluster.client.clone(), namespace);
-    let Ok(list) = api.list(&ListParams::default().fields("type=Warning")).await else {
+    let Ok(list) = api
+        .list(&ListParams::default().fields("type=Warning"))
+        .await
+    else {
         return Vec::new();
     };
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
     let mut events: Vec<&Event> = list
         .items
         .iter()
-        .filter(|e| e.involved_object.name.as_deref().is_some_and(|n| n == name || n.starts_with(&format!("{name}-"))))
+        .filter(|e| {
+            e.involved_object
+                .name
+                .as_deref()
+                .is_some_and(|n| n == name || n.starts_with(&format!("{name}-")))
+        })
         .collect();
-    events.sort_by_key(|e| e.last_timestamp.as_ref().map(|t| t.0).or(e.event_time.as_ref().map(|t| t.0)));
+    events.sort_by_key(|e| {
+        e.last_timestamp
+            .as_ref()
+            .map(|t| t.0)
+            .or(e.event_time.as_ref().map(|t| t.0))
+    });
     for e in events {
         let line = format!(
             "{} {}: {}",
-            e.involved_object.kind.clone().unwrap_or_default().to_ascii_lowercase(),
+            e.involved_object
+                .kind
+                .clone()
+                .unwrap_or_default()
+                .to_ascii_lowercase(),
             e.reason.clone().unwrap_or_default(),
             e.message.clone().unwrap_or_default().trim()
         );

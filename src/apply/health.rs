@@ -70,7 +70,9 @@ pub fn check(kind: &str, v: &Value) -> Health {
             None => Health::Progressing("waiting for a cluster IP".into()),
         },
         "HorizontalPodAutoscaler" => match condition(v, "AbleToScale") {
-            Some(("False", reason, message)) => Health::Failed(format!("cannot scale ({reason}): {message}")),
+            Some(("False", reason, message)) => {
+                Health::Failed(format!("cannot scale ({reason}): {message}"))
+            }
             _ => Health::Ready,
         },
         // CronJobs, Ingresses, ConfigMaps, RBAC, ...: accepted is ready.
@@ -100,7 +102,10 @@ fn deployment(v: &Value) -> Health {
         return Health::Progressing(format!("{updated} of {want} replicas updated"));
     }
     if total > updated {
-        return Health::Progressing(format!("{} old replicas pending termination", total - updated));
+        return Health::Progressing(format!(
+            "{} old replicas pending termination",
+            total - updated
+        ));
     }
     if available < want || ready < want {
         return Health::Progressing(format!("{ready} of {want} replicas ready"));
@@ -121,7 +126,10 @@ fn statefulset(v: &Value) -> Health {
     if ready < want {
         return Health::Progressing(format!("{ready} of {want} replicas ready"));
     }
-    if let (Some(cur), Some(upd)) = (text(v, "/status/currentRevision"), text(v, "/status/updateRevision")) {
+    if let (Some(cur), Some(upd)) = (
+        text(v, "/status/currentRevision"),
+        text(v, "/status/updateRevision"),
+    ) {
         if cur != upd {
             return Health::Progressing("rolling update in progress".into());
         }
@@ -168,13 +176,20 @@ mod tests {
         assert_eq!(check("Deployment", &ready), Health::Ready);
         let rolling = json!({"metadata": {"generation": 3}, "spec": {"replicas": 2},
             "status": {"observedGeneration": 3, "replicas": 3, "updatedReplicas": 1, "readyReplicas": 2, "availableReplicas": 2}});
-        assert_eq!(check("Deployment", &rolling), Health::Progressing("1 of 2 replicas updated".into()));
+        assert_eq!(
+            check("Deployment", &rolling),
+            Health::Progressing("1 of 2 replicas updated".into())
+        );
         let stuck = json!({"metadata": {"generation": 3}, "spec": {"replicas": 2},
             "status": {"observedGeneration": 3, "conditions": [{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded", "message": "ReplicaSet \"a\" has timed out progressing."}]}});
-        assert!(matches!(check("Deployment", &stuck), Health::Failed(m) if m.contains("progress deadline")));
+        assert!(
+            matches!(check("Deployment", &stuck), Health::Failed(m) if m.contains("progress deadline"))
+        );
         let quota = json!({"metadata": {"generation": 1}, "spec": {"replicas": 1},
             "status": {"observedGeneration": 1, "conditions": [{"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate", "message": "pods \"a\" is forbidden: exceeded quota"}]}});
-        assert!(matches!(check("Deployment", &quota), Health::Failed(m) if m.contains("exceeded quota")));
+        assert!(
+            matches!(check("Deployment", &quota), Health::Failed(m) if m.contains("exceeded quota"))
+        );
     }
 
     #[test]
@@ -182,6 +197,8 @@ mod tests {
         let done = json!({"status": {"conditions": [{"type": "Complete", "status": "True"}]}});
         assert_eq!(check("Job", &done), Health::Ready);
         let failed = json!({"status": {"conditions": [{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit"}]}});
-        assert!(matches!(check("Job", &failed), Health::Failed(m) if m.contains("BackoffLimitExceeded")));
+        assert!(
+            matches!(check("Job", &failed), Health::Failed(m) if m.contains("BackoffLimitExceeded"))
+        );
     }
 }

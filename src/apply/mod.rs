@@ -7,6 +7,7 @@
 
 pub mod diagnose;
 pub mod health;
+pub mod session;
 
 use crate::cluster::{kind_info, Cluster};
 use crate::plan::compute::FIELD_MANAGER;
@@ -23,12 +24,34 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
-    Started { address: String, action: Action },
-    Waiting { address: String, message: String },
-    Done { address: String, action: Action, elapsed_ms: u128, note: String },
-    Failed { address: String, elapsed_ms: u128, reason: String, diagnosis: Vec<String> },
-    Skipped { address: String, reason: String },
-    Progress { done: usize, total: usize },
+    Started {
+        address: String,
+        action: Action,
+    },
+    Waiting {
+        address: String,
+        message: String,
+    },
+    Done {
+        address: String,
+        action: Action,
+        elapsed_ms: u128,
+        note: String,
+    },
+    Failed {
+        address: String,
+        elapsed_ms: u128,
+        reason: String,
+        diagnosis: Vec<String>,
+    },
+    Skipped {
+        address: String,
+        reason: String,
+    },
+    Progress {
+        done: usize,
+        total: usize,
+    },
 }
 
 pub trait Reporter: Send + Sync {
@@ -75,9 +98,17 @@ impl Default for ApplyOptions {
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum Outcome {
     Unchanged,
-    Done { elapsed_ms: u128, note: String },
-    Failed { reason: String, diagnosis: Vec<String> },
-    Skipped { reason: String },
+    Done {
+        elapsed_ms: u128,
+        note: String,
+    },
+    Failed {
+        reason: String,
+        diagnosis: Vec<String>,
+    },
+    Skipped {
+        reason: String,
+    },
 }
 
 impl Outcome {
@@ -117,11 +148,17 @@ pub struct ApplyReport {
 
 impl ApplyReport {
     pub fn succeeded(&self) -> bool {
-        !self.interrupted && self.objects.iter().all(|o| !matches!(o.outcome, Outcome::Failed { .. } | Outcome::Skipped { .. }))
+        !self.interrupted
+            && self
+                .objects
+                .iter()
+                .all(|o| !matches!(o.outcome, Outcome::Failed { .. } | Outcome::Skipped { .. }))
     }
 
     pub fn failures(&self) -> impl Iterator<Item = &ObjectReport> {
-        self.objects.iter().filter(|o| matches!(o.outcome, Outcome::Failed { .. }))
+        self.objects
+            .iter()
+            .filter(|o| matches!(o.outcome, Outcome::Failed { .. }))
     }
 }
 
@@ -151,14 +188,21 @@ pub async fn apply(
 ) -> ApplyReport {
     let start = Instant::now();
     let deadline = start + options.overall_timeout;
-    let changes: HashMap<&str, &Change> = plan.changes.iter().map(|c| (c.address.as_str(), c)).collect();
+    let changes: HashMap<&str, &Change> = plan
+        .changes
+        .iter()
+        .map(|c| (c.address.as_str(), c))
+        .collect();
     // `to` waits for `from`.
     let mut deps: HashMap<&str, Vec<&str>> = HashMap::new();
     let mut dependents: HashMap<&str, Vec<&str>> = HashMap::new();
     for e in &plan.edges {
         if changes.contains_key(e.from.as_str()) && changes.contains_key(e.to.as_str()) {
             deps.entry(e.to.as_str()).or_default().push(e.from.as_str());
-            dependents.entry(e.from.as_str()).or_default().push(e.to.as_str());
+            dependents
+                .entry(e.from.as_str())
+                .or_default()
+                .push(e.to.as_str());
         }
     }
     let total = plan.changes.iter().filter(|c| c.is_change()).count();
@@ -175,7 +219,10 @@ pub async fn apply(
             stop_reason = Some("interrupted".into());
         }
         if Instant::now() >= deadline && stop_reason.is_none() {
-            stop_reason = Some(format!("the apply ran past its overall timeout of {}", human_ms(options.overall_timeout.as_millis())));
+            stop_reason = Some(format!(
+                "the apply ran past its overall timeout of {}",
+                human_ms(options.overall_timeout.as_millis())
+            ));
         }
         if stop_reason.is_none() {
             for c in &plan.changes {
@@ -183,7 +230,9 @@ pub async fn apply(
                 if started.contains(addr) || running.len() >= options.concurrency.max(1) {
                     continue;
                 }
-                let ready = deps.get(addr).is_none_or(|ds| ds.iter().all(|d| succeeded.contains(d)));
+                let ready = deps
+                    .get(addr)
+                    .is_none_or(|ds| ds.iter().all(|d| succeeded.contains(d)));
                 if !ready {
                     continue;
                 }
@@ -200,7 +249,8 @@ pub async fn apply(
                 let cancel = cancel.clone();
                 running.push(async move {
                     let t0 = Instant::now();
-                    let result = run_change(cluster, plan, c, options, deadline, reporter, cancel).await;
+                    let result =
+                        run_change(cluster, plan, c, options, deadline, reporter, cancel).await;
                     (addr, c.action, t0.elapsed(), result)
                 });
             }
@@ -209,7 +259,9 @@ pub async fn apply(
         if running.is_empty() {
             let pending = plan.changes.iter().any(|c| {
                 !started.contains(c.address.as_str())
-                    && deps.get(c.address.as_str()).is_none_or(|ds| ds.iter().all(|d| succeeded.contains(d)))
+                    && deps
+                        .get(c.address.as_str())
+                        .is_none_or(|ds| ds.iter().all(|d| succeeded.contains(d)))
             });
             if pending && stop_reason.is_none() {
                 continue;
@@ -228,7 +280,13 @@ pub async fn apply(
                     elapsed_ms: elapsed.as_millis(),
                     note: note.clone(),
                 });
-                outcomes.insert(addr, Outcome::Done { elapsed_ms: elapsed.as_millis(), note });
+                outcomes.insert(
+                    addr,
+                    Outcome::Done {
+                        elapsed_ms: elapsed.as_millis(),
+                        note,
+                    },
+                );
                 succeeded.insert(addr);
             }
             Err(f) => {
@@ -250,7 +308,10 @@ pub async fn apply(
                 );
             }
         }
-        reporter.report(&Event::Progress { done: done_count, total });
+        reporter.report(&Event::Progress {
+            done: done_count,
+            total,
+        });
     }
 
     // Everything not started: dependents of a failure say which one.
@@ -321,7 +382,12 @@ async fn run_change(
         match api.delete(&key.name, &DeleteParams::background()).await {
             Ok(_) => {}
             Err(kube::Error::Api(s)) if s.code == 404 => {}
-            Err(e) => return Err(StepFailure::plain(format!("delete refused: {}", api_message(e)))),
+            Err(e) => {
+                return Err(StepFailure::plain(format!(
+                    "delete refused: {}",
+                    api_message(e)
+                )))
+            }
         }
         reporter.report(&Event::Waiting {
             address: change.address.clone(),
@@ -331,10 +397,17 @@ async fn run_change(
             match api.get_opt(&key.name).await {
                 Ok(None) => break,
                 Ok(Some(_)) => {}
-                Err(e) => return Err(StepFailure::plain(format!("cannot read: {}", api_message(e)))),
+                Err(e) => {
+                    return Err(StepFailure::plain(format!(
+                        "cannot read: {}",
+                        api_message(e)
+                    )))
+                }
             }
             if Instant::now() >= deadline {
-                return Err(StepFailure::plain("still present after the timeout (a finalizer may hold it)"));
+                return Err(StepFailure::plain(
+                    "still present after the timeout (a finalizer may hold it)",
+                ));
             }
             if wait_or_cancel(options.poll_interval, &mut cancel).await {
                 return Err(StepFailure::plain("interrupted while deleting"));
@@ -366,7 +439,17 @@ async fn run_change(
         Action::Replace => "replaced",
         _ => "updated",
     };
-    wait_healthy(cluster, plan, change, &api, options, deadline, reporter, &mut cancel).await?;
+    wait_healthy(
+        cluster,
+        plan,
+        change,
+        &api,
+        options,
+        deadline,
+        reporter,
+        &mut cancel,
+    )
+    .await?;
     Ok(match key.kind.as_str() {
         "Deployment" | "StatefulSet" | "Job" | "Namespace" => format!("{verb}, ready"),
         _ => verb.to_string(),
@@ -409,12 +492,18 @@ async fn wait_healthy(
     loop {
         let live = match api.get(&key.name).await {
             Ok(o) => serde_json::to_value(o).unwrap_or(Value::Null),
-            Err(e) => return Err(StepFailure::plain(format!("cannot read it back: {}", api_message(e)))),
+            Err(e) => {
+                return Err(StepFailure::plain(format!(
+                    "cannot read it back: {}",
+                    api_message(e)
+                )))
+            }
         };
         match health::check(&key.kind, &live) {
             Health::Ready => return Ok(()),
             Health::Failed(reason) => {
-                let diagnosis = diagnose::diagnose(cluster, &plan.namespace, &key.name, &live).await;
+                let diagnosis =
+                    diagnose::diagnose(cluster, &plan.namespace, &key.name, &live).await;
                 return Err(StepFailure { reason, diagnosis });
             }
             Health::Progressing(message) => {
@@ -427,7 +516,9 @@ async fn wait_healthy(
                 }
                 // Pods that cannot recover without a change fail the
                 // workload early, with the pod's own reason.
-                if matches!(key.kind.as_str(), "Deployment" | "StatefulSet" | "Job") && last_pod_check.elapsed() >= Duration::from_secs(2) {
+                if matches!(key.kind.as_str(), "Deployment" | "StatefulSet" | "Job")
+                    && last_pod_check.elapsed() >= Duration::from_secs(2)
+                {
                     last_pod_check = Instant::now();
                     let pods = diagnose::pods_of(cluster, &plan.namespace, &live, 20).await;
                     let stuck = pods.iter().find_map(diagnose::stuck_reason);
@@ -438,7 +529,9 @@ async fn wait_healthy(
                     }
                     if let (Some(reason), Some(since)) = (stuck, stuck_since) {
                         if since.elapsed() >= options.fail_fast_after {
-                            let diagnosis = diagnose::diagnose(cluster, &plan.namespace, &key.name, &live).await;
+                            let diagnosis =
+                                diagnose::diagnose(cluster, &plan.namespace, &key.name, &live)
+                                    .await;
                             return Err(StepFailure {
                                 reason: format!("pods are stuck: {reason}"),
                                 diagnosis,
@@ -447,7 +540,8 @@ async fn wait_healthy(
                     }
                 }
                 if Instant::now() >= deadline {
-                    let diagnosis = diagnose::diagnose(cluster, &plan.namespace, &key.name, &live).await;
+                    let diagnosis =
+                        diagnose::diagnose(cluster, &plan.namespace, &key.name, &live).await;
                     return Err(StepFailure {
                         reason: format!("not ready before the timeout: {message}"),
                         diagnosis,
@@ -456,7 +550,9 @@ async fn wait_healthy(
             }
         }
         if wait_or_cancel(options.poll_interval, cancel).await {
-            return Err(StepFailure::plain(format!("interrupted while waiting: {last_message}")));
+            return Err(StepFailure::plain(format!(
+                "interrupted while waiting: {last_message}"
+            )));
         }
     }
 }

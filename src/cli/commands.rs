@@ -1,17 +1,24 @@
 //! One function per command.
 
+use super::progress::{CliReporter, Mode};
 use super::{
-    exit, ClusterArgs, Command, Failure, GraphFormat, PlanArgs, PlanFormat, ProductArgs,
-    RenderFormat, ReportFormat,
+    exit, ApplyArgs, ClusterArgs, Command, EnvArg, Failure, GraphFormat, PlanArgs, PlanFormat,
+    ProductArgs, ProgressFormat, RenderFormat, ReportFormat,
 };
+use crate::apply::session::{self, SessionOptions};
+use crate::apply::{ApplyOptions, Outcome as ObjectResult};
 use crate::cluster::{self, ClusterError};
 use crate::graph::{self, Graph};
 use crate::model::{self, Diagnostic, LoadError, Product};
 use crate::plan::compute::{PlanError, PlanOptions};
 use crate::plan::{self, render as plan_render};
+use crate::plan::{Action, Plan};
 use crate::render;
+use crate::state::{History, Outcome};
 use std::io::IsTerminal;
 use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
 
 pub fn run(command: Command) -> Result<i32, Failure> {
     match command {
@@ -33,6 +40,40 @@ pub fn run(command: Command) -> Result<i32, Failure> {
             out.as_deref(),
             detailed_exitcode,
         ),
+        Command::Apply {
+            target,
+            env,
+            image,
+            cluster,
+            plan,
+            apply,
+        } => apply_cmd(&target, env, image, &cluster, &plan, &apply),
+        Command::Deploy {
+            source,
+            env,
+            image,
+            cluster,
+            plan,
+            apply,
+        } => deploy_cmd(&source, env, image, &cluster, &plan, &apply),
+        Command::History {
+            product,
+            cluster,
+            format,
+        } => history_cmd(&product, &cluster, format),
+        Command::Undo {
+            to_revision: revision,
+            product,
+            cluster,
+            plan,
+            apply,
+        } => undo_cmd(revision, &product, &cluster, &plan, &apply),
+        Command::Status {
+            product,
+            cluster,
+            format,
+        } => status_cmd(&product, &cluster, format),
+        Command::Unlock { product, cluster } => unlock_cmd(&product, &cluster),
     }
 }
 
@@ -302,4 +343,503 @@ fn write_stdout(text: &str) -> Result<(), Failure> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(Failure::new(exit::GENERAL, e)),
     }
+}
+
+fn connect_blocking(
+    rt: &tokio::runtime::Runtime,
+    args: &ClusterArgs,
+) -> Result<cluster::Cluster, Failure> {
+    rt.block_on(cluster::connect(
+        args.kubeconfig.as_deref(),
+        args.context.as_deref(),
+    ))
+    .map_err(cluster_failure)
+}
+
+fn session_options(args: &ApplyArgs, source: String) -> SessionOptions {
+    SessionOptions {
+        apply: ApplyOptions {
+            object_timeout: Duration::from_secs(args.timeout.max(1)),
+            overall_timeout: Duration::from_secs(args.overall_timeout.max(1)),
+            force_conflicts: args.force_conflicts,
+            fail_fast_after: Duration::from_secs(args.fail_fast_after),
+            ..ApplyOptions::default()
+        },
+        atomic: args.atomic,
+        history_max: args.history_max,
+        source,
+        ..SessionOptions::default()
+    }
+}
+
+fn apply_cmd(
+    target: &Path,
+    env: Option<EnvArg>,
+    image: Option<String>,
+    cluster_args: &ClusterArgs,
+    plan_args: &PlanArgs,
+    apply_args: &ApplyArgs,
+) -> Result<i32, Failure> {
+    if target.is_file() {
+        let text = std::fs::read_to_string(target).map_err(|e| {
+            Failure::new(
+                exit::NOT_FOUND,
+                anyhow::Error::new(e).context(format!("cannot read {}", target.display())),
+            )
+        })?;
+        let plan: Plan = serde_json::from_str(&text).map_err(|e| {
+            Failure::new(
+                exit::VALIDATION,
+                anyhow::Error::new(e).context(format!(
+                    "{} is not a plan saved by `floe plan --out`",
+                    target.display()
+                )),
+            )
+        })?;
+        let rt = runtime()?;
+        let c = connect_blocking(&rt, cluster_args)?;
+        rt.block_on(plan::compute::check_fresh(&c, &plan))
+            .map_err(|e| {
+                let code = match &e {
+                    plan::compute::StaleError::Cluster(ClusterError::Unreachable { .. }) => {
+                        exit::NETWORK
+                    }
+                    _ => exit::GENERAL,
+                };
+                Failure::new(
+                    code,
+                    anyhow::Error::new(e).context("the saved plan is stale and was not applied"),
+                )
+                .hint("make a new plan with `floe plan --out FILE` and review it again")
+            })?;
+        return execute(
+            &rt,
+            &c,
+            &plan,
+            apply_args,
+            format!("plan {}", target.display()),
+        );
+    }
+    let Some(env) = env else {
+        return Err(Failure::new(
+            exit::USAGE,
+            anyhow::anyhow!("--env is required when applying a product directory"),
+        )
+        .hint("e.g. `floe apply . --env dev`"));
+    };
+    let product = ProductArgs {
+        dir: target.to_path_buf(),
+        env,
+        image,
+    };
+    plan_and_execute(&product, cluster_args, plan_args, apply_args)
+}
+
+fn deploy_cmd(
+    source: &str,
+    env: EnvArg,
+    image: Option<String>,
+    cluster_args: &ClusterArgs,
+    plan_args: &PlanArgs,
+    apply_args: &ApplyArgs,
+) -> Result<i32, Failure> {
+    if source.starts_with("oci://") {
+        return Err(Failure::new(
+            exit::USAGE,
+            anyhow::anyhow!(
+                "deploying from an OCI artifact ({source}) is not available in this build"
+            ),
+        )
+        .hint("deploy from a product directory: `floe deploy path/to/product --env dev`"));
+    }
+    let product = ProductArgs {
+        dir: source.into(),
+        env,
+        image,
+    };
+    plan_and_execute(&product, cluster_args, plan_args, apply_args)
+}
+
+fn plan_and_execute(
+    product_args: &ProductArgs,
+    cluster_args: &ClusterArgs,
+    plan_args: &PlanArgs,
+    apply_args: &ApplyArgs,
+) -> Result<i32, Failure> {
+    let product = load_valid(product_args)?;
+    let desired = render::render(&product);
+    graph_of(&desired)?;
+    let rt = runtime()?;
+    let c = connect_blocking(&rt, cluster_args)?;
+    let plan = rt
+        .block_on(plan::compute::plan(&c, &desired, &plan_options(plan_args)))
+        .map_err(plan_failure)?;
+    let source = std::fs::canonicalize(&product_args.dir)
+        .unwrap_or_else(|_| product_args.dir.clone())
+        .display()
+        .to_string();
+    execute(&rt, &c, &plan, apply_args, format!("dir {source}"))
+}
+
+/// Shows the plan, asks for approval, applies it and reports.
+fn execute(
+    rt: &tokio::runtime::Runtime,
+    c: &cluster::Cluster,
+    plan: &Plan,
+    args: &ApplyArgs,
+    source: String,
+) -> Result<i32, Failure> {
+    let json = args.format == ProgressFormat::Json;
+    if json {
+        let line = serde_json::json!({"event": "plan", "summary": plan.summary, "namespace": plan.namespace});
+        write_stdout(&format!("{line}\n"))?;
+    } else {
+        write_stdout(&plan_render::to_text(plan, use_color()))?;
+    }
+    if !plan.has_changes() {
+        if !json {
+            write_stdout("Nothing to apply.\n")?;
+        }
+        return Ok(exit::SUCCESS);
+    }
+    if !plan.blocked.is_empty() {
+        return Err(Failure::new(
+            exit::GENERAL,
+            anyhow::anyhow!(
+                "the plan destroys objects that need an explicit flag: {}",
+                plan.blocked.join("; ")
+            ),
+        )
+        .hint("review the destroys, then re-run with the flag named"));
+    }
+    if !args.auto_approve {
+        if !std::io::stdin().is_terminal() {
+            return Err(Failure::new(
+                exit::GENERAL,
+                anyhow::anyhow!("no terminal to ask for approval; nothing was applied"),
+            )
+            .hint("review the plan and pass --auto-approve (-y) to apply without asking"));
+        }
+        eprint!(
+            "Apply these changes to {}? Only 'y' or 'yes' goes ahead [y/N]: ",
+            plan.namespace
+        );
+        let mut answer = String::new();
+        let _ = std::io::stdin().read_line(&mut answer);
+        if !matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+            eprintln!("Apply cancelled; nothing was changed.");
+            return Ok(exit::GENERAL);
+        }
+    }
+    let mode = if json {
+        Mode::Json
+    } else if std::io::stderr().is_terminal() {
+        Mode::Terminal
+    } else {
+        Mode::Plain
+    };
+    let reporter = CliReporter::new(mode, plan.changes.iter().filter(|c| c.is_change()).count());
+    let options = session_options(args, source);
+    let result = rt.block_on(async {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                let _ = tx.send(true);
+            }
+        });
+        session::run(c, plan, &options, &reporter, rx).await
+    });
+    reporter.finish();
+    let outcome = result.map_err(|e| {
+        let locked = matches!(
+            e,
+            session::SessionError::State(crate::state::StateError::Locked { .. })
+        );
+        let f = Failure::new(exit::GENERAL, e);
+        if locked {
+            f.hint("wait for the other apply to finish; if it died, `floe unlock` removes its lock")
+        } else {
+            f
+        }
+    })?;
+    print_apply_summary(&outcome, json)?;
+    if outcome.report.succeeded() {
+        Ok(exit::SUCCESS)
+    } else {
+        Ok(exit::GENERAL)
+    }
+}
+
+fn print_apply_summary(outcome: &session::SessionReport, json: bool) -> Result<(), Failure> {
+    let report = &outcome.report;
+    if json {
+        let line = serde_json::json!({"event": "finished", "revision": outcome.revision, "succeeded": report.succeeded(), "interrupted": report.interrupted, "elapsed_ms": report.elapsed_ms, "objects": report.objects, "rollback": outcome.rollback.as_ref().map(|(n, r)| serde_json::json!({"revision": n, "succeeded": r.as_ref().map(|r| r.succeeded()).unwrap_or(false)}))});
+        return write_stdout(&format!("{line}\n"));
+    }
+    let count = |a: Action| {
+        report
+            .objects
+            .iter()
+            .filter(|o| o.action == a && matches!(o.outcome, ObjectResult::Done { .. }))
+            .count()
+    };
+    let mut text = String::new();
+    if report.succeeded() {
+        text.push_str(&format!(
+            "Apply complete! {} created, {} updated, {} replaced, {} destroyed in {}. Recorded as revision {}.\n",
+            count(Action::Create),
+            count(Action::Update),
+            count(Action::Replace),
+            count(Action::Delete),
+            crate::apply::human_ms(report.elapsed_ms),
+            outcome.revision
+        ));
+    } else {
+        text.push_str(&format!(
+            "Apply {} after {}. Recorded as revision {}.\n",
+            if report.interrupted {
+                "interrupted"
+            } else {
+                "failed"
+            },
+            crate::apply::human_ms(report.elapsed_ms),
+            outcome.revision
+        ));
+        for o in &report.objects {
+            match &o.outcome {
+                ObjectResult::Failed { reason, diagnosis } => {
+                    text.push_str(&format!("  ✗ {}: {reason}\n", o.address));
+                    for d in diagnosis {
+                        text.push_str(&format!("      {d}\n"));
+                    }
+                }
+                ObjectResult::Skipped { reason } => {
+                    text.push_str(&format!("  - {} skipped: {reason}\n", o.address))
+                }
+                _ => {}
+            }
+        }
+        if let Some((n, r)) = &outcome.rollback {
+            match r {
+                Ok(r) if r.succeeded() => {
+                    text.push_str(&format!("Rolled back to revision {n} (--atomic).\n"))
+                }
+                Ok(_) => text.push_str(&format!(
+                    "The rollback to revision {n} failed too; see `floe status`.\n"
+                )),
+                Err(e) => text.push_str(&format!(
+                    "The rollback to revision {n} could not run: {e}\n"
+                )),
+            }
+        }
+    }
+    write_stdout(&text)
+}
+
+fn history_for<'a>(c: &'a cluster::Cluster, product: &Product) -> History<'a> {
+    History::new(
+        c,
+        &render::namespace_name(product),
+        &product.spec.metadata.name,
+        product.env.as_str(),
+    )
+}
+
+fn history_cmd(
+    args: &ProductArgs,
+    cluster_args: &ClusterArgs,
+    format: ReportFormat,
+) -> Result<i32, Failure> {
+    let product = load_valid(args)?;
+    let rt = runtime()?;
+    let c = connect_blocking(&rt, cluster_args)?;
+    let revisions = rt
+        .block_on(history_for(&c, &product).list())
+        .map_err(state_failure)?;
+    match format {
+        ReportFormat::Json => {
+            write_stdout(&(serde_json::to_string_pretty(&revisions).unwrap_or_default() + "\n"))?
+        }
+        ReportFormat::Text => {
+            if revisions.is_empty() {
+                write_stdout(&format!(
+                    "No revisions of {} in {} yet.\n",
+                    product.spec.metadata.name,
+                    render::namespace_name(&product)
+                ))?;
+                return Ok(exit::SUCCESS);
+            }
+            let mut text = format!(
+                "{:<9} {:<21} {:<12} {:<10} {:<24} {}\n",
+                "REVISION", "TIME", "OUTCOME", "VERSION", "USER", "SOURCE"
+            );
+            for r in &revisions {
+                let outcome = serde_json::to_value(r.outcome)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                let time: String = r.time.chars().take(19).collect();
+                text.push_str(&format!(
+                    "{:<9} {:<21} {:<12} {:<10} {:<24} {}\n",
+                    r.number, time, outcome, r.product_version, r.user, r.source
+                ));
+            }
+            write_stdout(&text)?;
+        }
+    }
+    Ok(exit::SUCCESS)
+}
+
+fn state_failure(e: crate::state::StateError) -> Failure {
+    match e {
+        crate::state::StateError::Cluster(c) => cluster_failure(c),
+        crate::state::StateError::NotFound { .. } => {
+            Failure::new(exit::NOT_FOUND, e).hint("`floe history` lists the revisions")
+        }
+        other => Failure::new(exit::GENERAL, other),
+    }
+}
+
+fn undo_cmd(
+    revision: Option<u64>,
+    product_args: &ProductArgs,
+    cluster_args: &ClusterArgs,
+    plan_args: &PlanArgs,
+    apply_args: &ApplyArgs,
+) -> Result<i32, Failure> {
+    let product = load_valid(product_args)?;
+    let rt = runtime()?;
+    let c = connect_blocking(&rt, cluster_args)?;
+    let history = history_for(&c, &product);
+    let number = match revision {
+        Some(n) => n,
+        None => {
+            let list = rt.block_on(history.list()).map_err(state_failure)?;
+            let succeeded: Vec<u64> = list
+                .iter()
+                .filter(|r| r.outcome == Outcome::Succeeded)
+                .map(|r| r.number)
+                .collect();
+            let latest = list.first().map(|r| r.number);
+            match succeeded.into_iter().find(|n| Some(*n) != latest) {
+                Some(n) => n,
+                None => {
+                    return Err(Failure::new(
+                        exit::NOT_FOUND,
+                        anyhow::anyhow!("there is no earlier successful revision to go back to"),
+                    )
+                    .hint("`floe history` lists the revisions"))
+                }
+            }
+        }
+    };
+    let revision = rt.block_on(history.get(number)).map_err(state_failure)?;
+    let desired = session::desired_set_of(&revision.meta, &revision.desired);
+    let plan = rt
+        .block_on(plan::compute::plan(&c, &desired, &plan_options(plan_args)))
+        .map_err(plan_failure)?;
+    execute(
+        &rt,
+        &c,
+        &plan,
+        apply_args,
+        format!("undo to revision {number}"),
+    )
+}
+
+fn status_cmd(
+    args: &ProductArgs,
+    cluster_args: &ClusterArgs,
+    format: ReportFormat,
+) -> Result<i32, Failure> {
+    let product = load_valid(args)?;
+    let desired = render::render(&product);
+    let rt = runtime()?;
+    let c = connect_blocking(&rt, cluster_args)?;
+    let rows = rt.block_on(async {
+        let mut rows = Vec::new();
+        for o in &desired.objects {
+            let Some(info) = cluster::kind_info(o.group(), &o.kind) else {
+                continue;
+            };
+            let api = c.api(info, o.namespace.as_deref().unwrap_or(""));
+            let (state, message) = match api.get_opt(&o.name).await {
+                Ok(None) => ("missing".to_string(), "not in the cluster".to_string()),
+                Ok(Some(live)) => {
+                    let live = serde_json::to_value(live).unwrap_or_default();
+                    match crate::apply::health::check(&o.kind, &live) {
+                        crate::apply::health::Health::Ready => {
+                            let detail = crate::apply::health::progress_fraction(&o.kind, &live)
+                                .map(|f| format!("{:.0}% ready", f * 100.0))
+                                .unwrap_or_default();
+                            ("ready".to_string(), detail)
+                        }
+                        crate::apply::health::Health::Progressing(m) => {
+                            ("progressing".to_string(), m)
+                        }
+                        crate::apply::health::Health::Failed(m) => ("failed".to_string(), m),
+                    }
+                }
+                Err(e) => {
+                    return Err(cluster_failure(
+                        c.classify(e, &format!("reading {}", o.key())),
+                    ))
+                }
+            };
+            rows.push((o.key().to_string(), state, message));
+        }
+        Ok(rows)
+    })?;
+    let healthy = rows.iter().all(|(_, s, _)| s == "ready");
+    match format {
+        ReportFormat::Json => {
+            let objects: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|(a, s, m)| serde_json::json!({"object": a, "status": s, "message": m}))
+                .collect();
+            write_stdout(&(serde_json::to_string_pretty(&serde_json::json!({"namespace": desired.namespace, "healthy": healthy, "objects": objects})).unwrap_or_default() + "\n"))?;
+        }
+        ReportFormat::Text => {
+            let width = rows
+                .iter()
+                .map(|(a, _, _)| a.len())
+                .max()
+                .unwrap_or(6)
+                .max(6);
+            let mut text = format!(
+                "{} {} in namespace {}\n\n{:<width$}  {:<12} {}\n",
+                desired.product,
+                desired.environment,
+                desired.namespace,
+                "OBJECT",
+                "STATUS",
+                "MESSAGE"
+            );
+            for (a, s, m) in &rows {
+                text.push_str(&format!("{a:<width$}  {s:<12} {m}\n"));
+            }
+            write_stdout(&text)?;
+        }
+    }
+    Ok(if healthy {
+        exit::SUCCESS
+    } else {
+        exit::GENERAL
+    })
+}
+
+fn unlock_cmd(args: &ProductArgs, cluster_args: &ClusterArgs) -> Result<i32, Failure> {
+    let product = load_valid(args)?;
+    let rt = runtime()?;
+    let c = connect_blocking(&rt, cluster_args)?;
+    let ns = render::namespace_name(&product);
+    let removed = rt
+        .block_on(session::force_unlock(&c, &ns))
+        .map_err(state_failure)?;
+    write_stdout(&if removed {
+        format!("Removed the apply lock of {ns}.\n")
+    } else {
+        format!("{ns} was not locked.\n")
+    })?;
+    Ok(exit::SUCCESS)
 }

@@ -2,6 +2,7 @@
 //! the result to an exit code. Only this module prints.
 
 mod commands;
+mod progress;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -116,8 +117,118 @@ pub struct PlanArgs {
     pub allow_mass_prune: bool,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProgressFormat {
+    /// A progress bar on a terminal, timestamped lines otherwise.
+    Text,
+    /// One JSON event per line on stdout.
+    Json,
+}
+
+/// How an apply runs.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ApplyArgs {
+    /// Apply without asking (required without a terminal).
+    #[arg(long, short = 'y')]
+    pub auto_approve: bool,
+    /// Seconds one object may take to become healthy.
+    #[arg(long, default_value_t = 300)]
+    pub timeout: u64,
+    /// Seconds the whole apply may take.
+    #[arg(long, default_value_t = 1800)]
+    pub overall_timeout: u64,
+    /// Seconds a pod may stay stuck (image pull back-off, crash loop,
+    /// unschedulable) before its workload is failed.
+    #[arg(long, default_value_t = 15)]
+    pub fail_fast_after: u64,
+    /// Take over fields another manager changed instead of failing.
+    #[arg(long)]
+    pub force_conflicts: bool,
+    /// After a failure, go back to the last successful revision.
+    #[arg(long)]
+    pub atomic: bool,
+    /// Revisions to keep.
+    #[arg(long, default_value_t = 10)]
+    pub history_max: usize,
+    /// Progress output.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ProgressFormat,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Plan, ask for approval, and apply in dependency order with live status.
+    Apply {
+        /// A product directory, or a plan saved with `floe plan --out FILE`.
+        #[arg(default_value = ".")]
+        target: PathBuf,
+        /// Target environment (taken from the plan when applying a saved plan).
+        #[arg(long, short = 'e', value_enum, env = "FLOE_ENV")]
+        env: Option<EnvArg>,
+        #[arg(long)]
+        image: Option<String>,
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        #[command(flatten)]
+        plan: PlanArgs,
+        #[command(flatten)]
+        apply: ApplyArgs,
+    },
+    /// Deploy a product: plan and apply in one, creating the namespace when needed.
+    Deploy {
+        /// A product directory (or oci://registry/repo:tag, see `floe artifact`).
+        #[arg(default_value = ".")]
+        source: String,
+        #[arg(long, short = 'e', value_enum, env = "FLOE_ENV")]
+        env: EnvArg,
+        #[arg(long)]
+        image: Option<String>,
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        #[command(flatten)]
+        plan: PlanArgs,
+        #[command(flatten)]
+        apply: ApplyArgs,
+    },
+    /// List the recorded revisions of a product in an environment.
+    History {
+        #[command(flatten)]
+        product: ProductArgs,
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        #[arg(long, value_enum, default_value = "text")]
+        format: ReportFormat,
+    },
+    /// Go back to a recorded revision (the same plan, review and apply path).
+    Undo {
+        /// Revision to go back to (default: the last successful one before the latest).
+        #[arg(long)]
+        to_revision: Option<u64>,
+        #[command(flatten)]
+        product: ProductArgs,
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        #[command(flatten)]
+        plan: PlanArgs,
+        #[command(flatten)]
+        apply: ApplyArgs,
+    },
+    /// Show the health of every object of the product in the cluster.
+    Status {
+        #[command(flatten)]
+        product: ProductArgs,
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        #[arg(long, value_enum, default_value = "text")]
+        format: ReportFormat,
+    },
+    /// Remove a stuck apply lock (after checking no apply is running).
+    Unlock {
+        #[command(flatten)]
+        product: ProductArgs,
+        #[command(flatten)]
+        cluster: ClusterArgs,
+    },
     /// Show what an apply would change: a server-side diff against the cluster.
     Plan {
         #[command(flatten)]

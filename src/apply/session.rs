@@ -1,0 +1,275 @@
+//! One apply as the user sees it: take the lock, record the revision as
+//! in-progress, carry out the plan, record how it ended, and with `atomic`
+//! go back to the previous good revision after a failure.
+
+use super::{apply, ApplyOptions, ApplyReport, Reporter};
+use crate::cluster::{kind_info, Cluster, ClusterError, MANAGED_KINDS};
+use crate::plan::compute::{self, PlanError, PlanOptions, FIELD_MANAGER};
+use crate::plan::{Action, Plan};
+use crate::render::DesiredSet;
+use crate::state::{self, History, Lock, ObjectOutcome, Outcome, RevisionMeta, StateError};
+use kube::api::{Patch, PatchParams};
+use serde_json::Value;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error("cannot create namespace {namespace}: {message}")]
+    Namespace { namespace: String, message: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionOptions {
+    pub apply: ApplyOptions,
+    /// After a failure, go back to the last successful revision.
+    pub atomic: bool,
+    pub history_max: usize,
+    /// Where the desired set came from (directory or OCI digest).
+    pub source: String,
+    pub signature: Option<String>,
+    pub lock_ttl: Duration,
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        SessionOptions {
+            apply: ApplyOptions::default(),
+            atomic: false,
+            history_max: 10,
+            source: String::new(),
+            signature: None,
+            lock_ttl: Duration::from_secs(60),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct SessionReport {
+    pub revision: u64,
+    pub report: ApplyReport,
+    /// With `atomic`: the revision rolled back to and how that went.
+    pub rollback: Option<(u64, Result<ApplyReport, String>)>,
+}
+
+/// The desired object bodies of a plan (what a revision stores).
+pub fn desired_bodies(plan: &Plan) -> Vec<Value> {
+    plan.changes
+        .iter()
+        .filter_map(|c| c.desired.clone())
+        .collect()
+}
+
+fn outcomes(report: &ApplyReport) -> Vec<ObjectOutcome> {
+    report
+        .objects
+        .iter()
+        .map(|o| ObjectOutcome {
+            address: o.address.clone(),
+            action: o.action.steps().join("+"),
+            result: o.outcome.summary(),
+        })
+        .collect()
+}
+
+/// The namespace must exist before the lock (a Lease in it) can be taken;
+/// applying the Namespace object is idempotent, so two racing first
+/// deploys are harmless here and the lock decides who goes on.
+async fn ensure_namespace(cluster: &Cluster, plan: &Plan) -> Result<(), SessionError> {
+    let Some(ns) = plan
+        .changes
+        .iter()
+        .find(|c| c.key.kind == "Namespace" && c.key.name == plan.namespace)
+    else {
+        return Ok(());
+    };
+    let (Some(body), Action::Create) = (&ns.desired, ns.action) else {
+        return Ok(());
+    };
+    let info = &MANAGED_KINDS[0];
+    let api = cluster.api(info, "");
+    api.patch(
+        &plan.namespace,
+        &PatchParams::apply(FIELD_MANAGER),
+        &Patch::Apply(body),
+    )
+    .await
+    .map_err(|e| SessionError::Namespace {
+        namespace: plan.namespace.clone(),
+        message: e.to_string(),
+    })?;
+    Ok(())
+}
+
+pub fn holder_name() -> String {
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into());
+    format!("{user}@{host} (pid {})", std::process::id())
+}
+
+/// Applies `plan` with the lock held and the revision recorded.
+pub async fn run(
+    cluster: &Cluster,
+    plan: &Plan,
+    options: &SessionOptions,
+    reporter: &dyn Reporter,
+    cancel: tokio::sync::watch::Receiver<bool>,
+) -> Result<SessionReport, SessionError> {
+    ensure_namespace(cluster, plan).await?;
+    let lock = Lock::acquire(cluster, &plan.namespace, &holder_name(), options.lock_ttl).await?;
+    let result = run_locked(cluster, plan, options, reporter, cancel, &lock).await;
+    let released = lock.release().await;
+    let report = result?;
+    released?;
+    Ok(report)
+}
+
+async fn run_locked(
+    cluster: &Cluster,
+    plan: &Plan,
+    options: &SessionOptions,
+    reporter: &dyn Reporter,
+    cancel: tokio::sync::watch::Receiver<bool>,
+    lock: &Lock,
+) -> Result<SessionReport, SessionError> {
+    let history = History::new(cluster, &plan.namespace, &plan.product, &plan.environment);
+    let previous_good = history
+        .list()
+        .await?
+        .into_iter()
+        .find(|r| r.outcome == Outcome::Succeeded)
+        .map(|r| r.number);
+    let meta = RevisionMeta {
+        number: 0,
+        time: k8s_openapi::jiff::Timestamp::now().to_string(),
+        user: History::whoami(cluster).await,
+        source: options.source.clone(),
+        signature: options.signature.clone(),
+        plan_digest: plan_digest(plan),
+        desired_digest: plan.desired_digest.clone(),
+        product: plan.product.clone(),
+        product_version: plan.product_version.clone(),
+        environment: plan.environment.clone(),
+        namespace: plan.namespace.clone(),
+        outcome: Outcome::InProgress,
+        objects: Vec::new(),
+    };
+    let number = history.begin(meta, &desired_bodies(plan)).await?;
+
+    // Keep the lock alive while the apply runs.
+    let work = apply(cluster, plan, &options.apply, reporter, cancel.clone());
+    tokio::pin!(work);
+    let report = loop {
+        tokio::select! {
+            r = &mut work => break r,
+            _ = tokio::time::sleep(options.lock_ttl / 3) => {
+                let _ = lock.renew().await;
+            }
+        }
+    };
+    let outcome = if report.interrupted {
+        Outcome::Interrupted
+    } else if report.succeeded() {
+        Outcome::Succeeded
+    } else {
+        Outcome::Failed
+    };
+    history.finish(number, outcome, outcomes(&report)).await?;
+    let _ = history.prune(options.history_max.max(1)).await;
+
+    let mut rollback = None;
+    if options.atomic && outcome == Outcome::Failed {
+        if let Some(good) = previous_good {
+            let result = roll_back(cluster, &history, good, plan, options, reporter, cancel).await;
+            rollback = Some((good, result));
+        }
+    }
+    Ok(SessionReport {
+        revision: number,
+        report,
+        rollback,
+    })
+}
+
+/// A digest of what the plan will do (its changes' actions and bodies).
+pub fn plan_digest(plan: &Plan) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for c in &plan.changes {
+        h.update(c.address.as_bytes());
+        h.update(c.actions.join(",").as_bytes());
+        h.update(serde_json::to_vec(&c.desired).unwrap_or_default());
+    }
+    format!("sha256:{}", hex::encode(h.finalize()))
+}
+
+/// Re-plans the revision's desired set against the cluster and applies it,
+/// recording it as a new revision.
+async fn roll_back(
+    cluster: &Cluster,
+    history: &History<'_>,
+    number: u64,
+    failed_plan: &Plan,
+    options: &SessionOptions,
+    reporter: &dyn Reporter,
+    cancel: tokio::sync::watch::Receiver<bool>,
+) -> Result<ApplyReport, String> {
+    let revision = history.get(number).await.map_err(|e| e.to_string())?;
+    let desired = desired_set_of(&revision.meta, &revision.desired);
+    let plan = compute::plan(cluster, &desired, &PlanOptions::default())
+        .await
+        .map_err(|e: PlanError| e.to_string())?;
+    let mut meta = revision.meta.clone();
+    meta.time = k8s_openapi::jiff::Timestamp::now().to_string();
+    meta.source = format!(
+        "rollback of revision {} to revision {number} (--atomic)",
+        failed_plan_revision_hint(failed_plan)
+    );
+    meta.outcome = Outcome::InProgress;
+    meta.plan_digest = plan_digest(&plan);
+    let n = history
+        .begin(meta, &revision.desired)
+        .await
+        .map_err(|e| e.to_string())?;
+    let report = apply(cluster, &plan, &options.apply, reporter, cancel).await;
+    let outcome = if report.succeeded() {
+        Outcome::Succeeded
+    } else {
+        Outcome::Failed
+    };
+    history
+        .finish(n, outcome, outcomes(&report))
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(report)
+}
+
+fn failed_plan_revision_hint(plan: &Plan) -> String {
+    format!("{} {}", plan.product, plan.product_version)
+}
+
+/// Rebuilds a desired set from a revision's stored bodies.
+pub fn desired_set_of(meta: &RevisionMeta, bodies: &[Value]) -> DesiredSet {
+    let objects = bodies
+        .iter()
+        .filter_map(|b| crate::object::Object::from_value(b.clone()))
+        .filter(|o| kind_info(o.group(), &o.kind).is_some())
+        .collect();
+    DesiredSet {
+        product: meta.product.clone(),
+        version: meta.product_version.clone(),
+        environment: crate::model::Environment::parse(&meta.environment)
+            .unwrap_or(crate::model::Environment::Dev),
+        namespace: meta.namespace.clone(),
+        objects,
+        extra_dependencies: Vec::new(),
+    }
+}
+
+/// Re-exported for the CLI's `floe unlock`.
+pub use state::force_unlock;
