@@ -189,3 +189,38 @@ pub async fn diagnose(cluster: &Cluster, namespace: &str, name: &str, live: &Val
     lines.truncate(8);
     lines
 }
+
+/// A ReplicaSet of the workload that cannot create its pods (quota or
+/// LimitRange rejections), with the controller's message.
+pub async fn replica_failure(cluster: &Cluster, namespace: &str, live: &Value) -> Option<String> {
+    let selector = selector_of(live)?;
+    let api: Api<k8s_openapi::api::apps::v1::ReplicaSet> =
+        Api::namespaced(cluster.client.clone(), namespace);
+    let list = api
+        .list(&ListParams::default().labels(&selector))
+        .await
+        .ok()?;
+    list.items.iter().find_map(|rs| {
+        rs.status
+            .as_ref()?
+            .conditions
+            .iter()
+            .flatten()
+            .find(|c| c.type_ == "ReplicaFailure" && c.status == "True")
+            .map(|c| format!("ReplicaFailure: {}", c.message.clone().unwrap_or_default()))
+    })
+}
+
+/// A `FailedCreate` warning on the object itself (Jobs and StatefulSets
+/// report refused pods this way).
+pub async fn failed_create(cluster: &Cluster, namespace: &str, name: &str) -> Option<String> {
+    let api: Api<Event> = Api::namespaced(cluster.client.clone(), namespace);
+    let fields = format!("involvedObject.name={name},reason=FailedCreate");
+    let list = api
+        .list(&ListParams::default().fields(&fields))
+        .await
+        .ok()?;
+    list.items
+        .last()
+        .map(|e| format!("FailedCreate: {}", e.message.clone().unwrap_or_default()))
+}

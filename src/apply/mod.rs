@@ -521,7 +521,17 @@ async fn wait_healthy(
                 {
                     last_pod_check = Instant::now();
                     let pods = diagnose::pods_of(cluster, &plan.namespace, &live, 20).await;
-                    let stuck = pods.iter().find_map(diagnose::stuck_reason);
+                    let mut stuck = pods.iter().find_map(diagnose::stuck_reason);
+                    // No pods at all: admission (quota, LimitRange) may be
+                    // refusing them; the ReplicaSet says so first.
+                    if stuck.is_none() && pods.is_empty() {
+                        stuck = match key.kind.as_str() {
+                            "Deployment" => {
+                                diagnose::replica_failure(cluster, &plan.namespace, &live).await
+                            }
+                            _ => diagnose::failed_create(cluster, &plan.namespace, &key.name).await,
+                        };
+                    }
                     match (&stuck, stuck_since) {
                         (Some(_), None) => stuck_since = Some(Instant::now()),
                         (None, _) => stuck_since = None,

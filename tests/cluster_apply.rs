@@ -1,0 +1,419 @@
+//! `floe apply` against the real local control plane: fresh deploys, updates,
+//! idempotence, every failure stage of the local cluster with its diagnosis,
+//! stale saved plans, the lock, and `--atomic`.
+
+mod support;
+
+use floe::apply::session::{self, SessionOptions, SessionReport};
+use floe::apply::{ApplyOptions, Outcome, Silent};
+use floe::model::{self, Environment, Product};
+use floe::plan::compute::{check_fresh, plan, PlanOptions, StaleError};
+use floe::plan::Plan;
+use floe::render::{self, DesiredSet};
+use floe::state::{History, Outcome as RevisionOutcome, StateError};
+use serde_json::{json, Value};
+use std::path::Path;
+use std::time::Duration;
+
+async fn cluster() -> floe::cluster::Cluster {
+    support::client().await;
+    floe::cluster::connect(Some(&support::kubeconfig_path()), None)
+        .await
+        .expect("connecting to the test cluster")
+}
+
+fn product(example: &str, env: Environment, prefix: &str) -> Product {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(example);
+    let mut p = model::load(&dir, env, None).expect("example loads");
+    p.settings.namespace.name = Some(support::unique_name(prefix));
+    p
+}
+
+fn options() -> SessionOptions {
+    SessionOptions {
+        apply: ApplyOptions {
+            object_timeout: Duration::from_secs(60),
+            fail_fast_after: Duration::from_secs(3),
+            ..ApplyOptions::default()
+        },
+        source: "test".into(),
+        ..SessionOptions::default()
+    }
+}
+
+async fn deploy(
+    c: &floe::cluster::Cluster,
+    desired: &DesiredSet,
+    opts: &SessionOptions,
+) -> (Plan, SessionReport) {
+    let p = plan(c, desired, &PlanOptions::default())
+        .await
+        .expect("plan");
+    let (_tx, rx) = tokio::sync::watch::channel(false);
+    let report = session::run(c, &p, opts, &Silent, rx)
+        .await
+        .expect("apply session");
+    (p, report)
+}
+
+/// Puts a kwok failure stage on one workload's pods.
+fn with_fault(mut desired: DesiredSet, workload: &str, fault: &str) -> DesiredSet {
+    for o in desired.objects.iter_mut().filter(|o| o.name == workload) {
+        let template = match o.kind.as_str() {
+            "Deployment" | "StatefulSet" | "Job" => {
+                o.body.pointer_mut("/spec/template/metadata/labels")
+            }
+            _ => None,
+        };
+        if let Some(Value::Object(labels)) = template {
+            labels.insert(support::FAULT_LABEL.into(), json!(fault));
+        }
+        if let Some(Value::Object(b)) = Some(&mut o.body) {
+            let _ = b;
+        }
+    }
+    desired
+}
+
+fn outcome<'a>(report: &'a SessionReport, address: &str) -> &'a Outcome {
+    &report
+        .report
+        .objects
+        .iter()
+        .find(|o| o.address == address)
+        .unwrap_or_else(|| {
+            panic!(
+                "{address} is not in the report: {:#?}",
+                report.report.objects
+            )
+        })
+        .outcome
+}
+
+fn failed_text(report: &SessionReport, address: &str) -> String {
+    match outcome(report, address) {
+        Outcome::Failed { reason, diagnosis } => format!("{reason}\n{}", diagnosis.join("\n")),
+        other => panic!("{address} should have failed, got {other:?}"),
+    }
+}
+
+fn assert_skipped_because(report: &SessionReport, address: &str, failed: &str) {
+    match outcome(report, address) {
+        Outcome::Skipped { reason } => assert!(
+            reason.contains(failed),
+            "{address} skipped for the wrong reason: {reason}"
+        ),
+        other => panic!("{address} should have been skipped, got {other:?}"),
+    }
+}
+
+fn cleanup(ns: &str) {
+    let _ = std::process::Command::new("kubectl")
+        .args(["delete", "namespace", ns, "--wait=false"])
+        .env("KUBECONFIG", support::kubeconfig_path())
+        .output();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fresh_deploy_is_ready_and_a_second_apply_changes_nothing() {
+    let c = cluster().await;
+    for env in Environment::ALL {
+        let p = product("minimal", env, &format!("apply-fresh-{env}"));
+        let desired = render::render(&p);
+        let (_, report) = deploy(&c, &desired, &options()).await;
+        assert!(
+            report.report.succeeded(),
+            "{env}: {:#?}",
+            report.report.objects
+        );
+        assert!(
+            matches!(outcome(&report, "deployment/code-location"), Outcome::Done { note, .. } if note.contains("ready"))
+        );
+        assert!(
+            matches!(outcome(&report, "job/dbt-run"), Outcome::Done { note, .. } if note.contains("ready"))
+        );
+
+        let again = plan(&c, &desired, &PlanOptions::default()).await.unwrap();
+        assert!(!again.has_changes(), "{env}: second plan must be empty");
+        let history = History::new(&c, &desired.namespace, &desired.product, env.as_str());
+        let revisions = history.list().await.unwrap();
+        assert_eq!(revisions.len(), 1);
+        assert_eq!(revisions[0].outcome, RevisionOutcome::Succeeded);
+        cleanup(&desired.namespace);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_update_rolls_the_deployment() {
+    let c = cluster().await;
+    let mut p = product("minimal", Environment::Dev, "apply-roll");
+    let (_, first) = deploy(&c, &render::render(&p), &options()).await;
+    assert!(first.report.succeeded());
+    p.image_override = Some("registry.example.com/acme/customer-analytics:1.0.1".into());
+    let desired = render::render(&p);
+    let (planned, second) = deploy(&c, &desired, &options()).await;
+    assert!(second.report.succeeded(), "{:#?}", second.report.objects);
+    assert!(planned
+        .changes
+        .iter()
+        .any(|ch| ch.address == "deployment/code-location"
+            && ch.action == floe::plan::Action::Update));
+
+    let client = support::client().await;
+    let api: kube::Api<k8s_openapi::api::apps::v1::Deployment> =
+        kube::Api::namespaced(client.clone(), &desired.namespace);
+    let d = api.get("code-location").await.unwrap();
+    let image = d.spec.unwrap().template.spec.unwrap().containers[0]
+        .image
+        .clone()
+        .unwrap();
+    assert_eq!(image, "registry.example.com/acme/customer-analytics:1.0.1");
+    let status = d.status.unwrap();
+    assert_eq!(status.updated_replicas, Some(1));
+    let rs: kube::Api<k8s_openapi::api::apps::v1::ReplicaSet> =
+        kube::Api::namespaced(client, &desired.namespace);
+    let sets = rs.list(&Default::default()).await.unwrap();
+    assert!(
+        sets.items.len() >= 2,
+        "a rollout leaves the old ReplicaSet behind"
+    );
+    cleanup(&desired.namespace);
+}
+
+/// One failure stage and what the report must say.
+async fn failing_deploy(
+    prefix: &str,
+    workload: &str,
+    fault: &str,
+    opts: SessionOptions,
+) -> (DesiredSet, SessionReport) {
+    let c = cluster().await;
+    let p = product("minimal", Environment::Dev, prefix);
+    let desired = with_fault(render::render(&p), workload, fault);
+    let (_, report) = deploy(&c, &desired, &opts).await;
+    assert!(!report.report.succeeded(), "{fault}: the apply must fail");
+    let history = History::new(&c, &desired.namespace, &desired.product, "dev");
+    let revisions = history.list().await.unwrap();
+    assert_eq!(
+        revisions[0].outcome,
+        RevisionOutcome::Failed,
+        "a failed apply still records its revision"
+    );
+    (desired, report)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn image_pull_failure_is_diagnosed_and_dependents_skipped() {
+    let (desired, report) = failing_deploy(
+        "apply-pull",
+        "code-location",
+        "image-pull-backoff",
+        options(),
+    )
+    .await;
+    let text = failed_text(&report, "deployment/code-location");
+    assert!(
+        text.contains("ImagePullBackOff"),
+        "diagnosis must name the cause: {text}"
+    );
+    assert_skipped_because(&report, "service/code-location", "deployment/code-location");
+    cleanup(&desired.namespace);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crash_loop_is_diagnosed() {
+    let (desired, report) =
+        failing_deploy("apply-crash", "code-location", "crash-loop", options()).await;
+    let text = failed_text(&report, "deployment/code-location");
+    assert!(
+        text.contains("CrashLoopBackOff"),
+        "diagnosis must name the cause: {text}"
+    );
+    assert_skipped_because(&report, "service/code-location", "deployment/code-location");
+    cleanup(&desired.namespace);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn never_ready_times_out_with_the_probe_named() {
+    let mut opts = options();
+    opts.apply.object_timeout = Duration::from_secs(12);
+    let (desired, report) =
+        failing_deploy("apply-unready", "code-location", "never-ready", opts).await;
+    let text = failed_text(&report, "deployment/code-location");
+    assert!(text.contains("not ready before the timeout"), "{text}");
+    assert!(
+        text.contains("not ready") && text.contains("readiness"),
+        "diagnosis must name the failing readiness: {text}"
+    );
+    assert_skipped_because(&report, "service/code-location", "deployment/code-location");
+    cleanup(&desired.namespace);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn job_failure_is_diagnosed() {
+    let (desired, report) = failing_deploy("apply-jobfail", "dbt-run", "job-fail", options()).await;
+    let text = failed_text(&report, "job/dbt-run");
+    assert!(text.contains("BackoffLimitExceeded"), "{text}");
+    assert!(
+        text.contains("exited with code") || text.contains("exit code"),
+        "diagnosis must give the exit code: {text}"
+    );
+    cleanup(&desired.namespace);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unschedulable_pod_is_diagnosed_with_the_schedulers_message() {
+    let c = cluster().await;
+    let mut p = product("minimal", Environment::Dev, "apply-unsched");
+    let w = p.settings.workloads.get_mut("code-location").unwrap();
+    w.node_selector
+        .insert("floe.dev/pool".into(), "does-not-exist".into());
+    let desired = render::render(&p);
+    let (_, report) = deploy(&c, &desired, &options()).await;
+    assert!(!report.report.succeeded());
+    let text = failed_text(&report, "deployment/code-location");
+    assert!(text.contains("Unschedulable"), "{text}");
+    assert!(
+        text.contains("node") && (text.contains("selector") || text.contains("affinity")),
+        "the scheduler's message: {text}"
+    );
+    assert_skipped_because(&report, "service/code-location", "deployment/code-location");
+    cleanup(&desired.namespace);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quota_rejection_is_diagnosed() {
+    let c = cluster().await;
+    let mut p = product("minimal", Environment::Dev, "apply-quota");
+    // Rendering does not validate, so the quota can be made too small here
+    // on purpose; admission then refuses the pods.
+    p.settings.namespace.quota = Some(floe::model::settings::QuotaSettings {
+        cpu: Some(floe::model::platform::Quantityish::Text("50m".into())),
+        ..Default::default()
+    });
+    let desired = render::render(&p);
+    let (_, report) = deploy(&c, &desired, &options()).await;
+    assert!(!report.report.succeeded());
+    let text = failed_text(&report, "deployment/code-location");
+    assert!(text.contains("exceeded quota"), "{text}");
+    cleanup(&desired.namespace);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_saved_plan_is_refused() {
+    let c = cluster().await;
+    let p = product("minimal", Environment::Dev, "apply-stale");
+    let desired = render::render(&p);
+    let (_, first) = deploy(&c, &desired, &options()).await;
+    assert!(first.report.succeeded());
+    let mut edited = p.clone();
+    edited
+        .settings
+        .workloads
+        .get_mut("code-location")
+        .unwrap()
+        .replicas = Some(2);
+    let saved = plan(&c, &render::render(&edited), &PlanOptions::default())
+        .await
+        .unwrap();
+    check_fresh(&c, &saved)
+        .await
+        .expect("fresh right after planning");
+
+    // Someone else changes the cluster between plan and apply.
+    let out = std::process::Command::new("kubectl")
+        .args([
+            "-n",
+            &desired.namespace,
+            "label",
+            "configmap/floe-platform",
+            "touched=yes",
+        ])
+        .env("KUBECONFIG", support::kubeconfig_path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    match check_fresh(&c, &saved).await {
+        Err(StaleError::Moved(what)) => assert!(
+            what.iter().any(|w| w.contains("configmap/floe-platform")),
+            "{what:?}"
+        ),
+        other => panic!("a moved cluster must refuse the plan, got {other:?}"),
+    }
+    cleanup(&desired.namespace);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn of_two_concurrent_applies_exactly_one_runs() {
+    let c = cluster().await;
+    let p = product("minimal", Environment::Dev, "apply-lock");
+    let desired = render::render(&p);
+    let planned = plan(&c, &desired, &PlanOptions::default()).await.unwrap();
+    let (_tx, rx) = tokio::sync::watch::channel(false);
+    let opts = options();
+    let (a, b) = tokio::join!(
+        session::run(&c, &planned, &opts, &Silent, rx.clone()),
+        session::run(&c, &planned, &opts, &Silent, rx.clone())
+    );
+    let results = [a, b];
+    let ran = results.iter().filter(|r| r.is_ok()).count();
+    let locked: Vec<String> = results
+        .iter()
+        .filter_map(|r| match r {
+            Err(session::SessionError::State(e @ StateError::Locked { .. })) => Some(e.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ran, 1, "exactly one apply runs");
+    assert_eq!(locked.len(), 1, "the other fails at once on the lock");
+    assert!(
+        locked[0].contains("pid"),
+        "the error names the holder: {}",
+        locked[0]
+    );
+    cleanup(&desired.namespace);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn atomic_restores_the_previous_revision_after_a_failure() {
+    let c = cluster().await;
+    let p = product("minimal", Environment::Dev, "apply-atomic");
+    let good = render::render(&p);
+    let (_, first) = deploy(&c, &good, &options()).await;
+    assert!(first.report.succeeded());
+
+    let mut broken_product = p.clone();
+    broken_product.image_override =
+        Some("registry.example.com/acme/customer-analytics:9.9.9".into());
+    let broken = with_fault(
+        render::render(&broken_product),
+        "code-location",
+        "image-pull-backoff",
+    );
+    let mut opts = options();
+    opts.atomic = true;
+    let (_, second) = deploy(&c, &broken, &opts).await;
+    assert!(!second.report.succeeded());
+    let (back_to, result) = second.rollback.as_ref().expect("--atomic rolls back");
+    assert_eq!(*back_to, first.revision);
+    assert!(
+        result.as_ref().is_ok_and(|r| r.succeeded()),
+        "rollback: {result:?}"
+    );
+
+    // The cluster is back at revision 1: planning it again changes nothing.
+    let again = plan(&c, &good, &PlanOptions::default()).await.unwrap();
+    assert!(
+        !again.has_changes(),
+        "{}",
+        floe::plan::render::to_text(&again, false)
+    );
+    let history = History::new(&c, &good.namespace, &good.product, "dev");
+    let revisions = history.list().await.unwrap();
+    assert_eq!(revisions.len(), 3, "good, failed, rollback");
+    assert_eq!(revisions[0].outcome, RevisionOutcome::Succeeded);
+    assert_eq!(revisions[1].outcome, RevisionOutcome::Failed);
+    cleanup(&good.namespace);
+}
