@@ -70,9 +70,6 @@ fn with_fault(mut desired: DesiredSet, workload: &str, fault: &str) -> DesiredSe
         if let Some(Value::Object(labels)) = template {
             labels.insert(support::FAULT_LABEL.into(), json!(fault));
         }
-        if let Some(Value::Object(b)) = Some(&mut o.body) {
-            let _ = b;
-        }
     }
     desired
 }
