@@ -5,7 +5,7 @@
 
 use super::selector::{PodLabelIndex, Selector};
 use super::{Action, EdgeBuilder, Reason};
-use crate::object::{pod_spec_of, Object, ObjectKey};
+use crate::object::{Object, ObjectKey};
 use petgraph::graph::NodeIndex;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -26,6 +26,8 @@ pub(super) fn infer(objects: &[(&Object, Action)], builder: &mut EdgeBuilder<'_>
     // Quotas and limit ranges by namespace; few per namespace, so a list each.
     let mut admission: HashMap<&str, Vec<(NodeIndex, Reason)>> = HashMap::new();
     let mut nodes = Vec::with_capacity(objects.len());
+    // Looked up once: serde_json maps are B-trees, each step costs compares.
+    let mut pod_specs = Vec::with_capacity(objects.len());
 
     // Graph::build adds one node per object, in this order.
     for (i, (object, _)) in objects.iter().enumerate() {
@@ -43,14 +45,16 @@ pub(super) fn infer(objects: &[(&Object, Action)], builder: &mut EdgeBuilder<'_>
                 .push((node, Reason::LimitRangeApplies)),
             _ => {}
         }
-        if object.pod_spec().is_some() {
+        let pod_spec = object.pod_spec();
+        pod_specs.push(pod_spec);
+        if pod_spec.is_some() {
             let labels = pod_template_labels(object).unwrap_or(&no_labels);
             pod_labels.insert(node, namespace, labels);
         }
     }
 
     let mut refs = Vec::new();
-    for ((object, _), &node) in objects.iter().zip(&nodes) {
+    for (((object, _), &node), &pod_spec) in objects.iter().zip(&nodes).zip(&pod_specs) {
         let namespace = object.namespace.as_deref().unwrap_or("");
         if !namespace.is_empty() {
             let ns = ObjectKey::new("", "Namespace", "", namespace);
@@ -58,12 +62,15 @@ pub(super) fn infer(objects: &[(&Object, Action)], builder: &mut EdgeBuilder<'_>
         }
 
         refs.clear();
+        if let Some(spec) = pod_spec {
+            pod_spec_references(spec, namespace, &mut refs);
+        }
         direct_references(object, namespace, &mut refs);
         for r in &refs {
             builder.reference(node, &r.target, r.reason, r.optional);
         }
 
-        if object.pod_spec().is_some() {
+        if pod_spec.is_some() {
             for &(policy, reason) in admission.get(namespace).map_or(&[][..], Vec::as_slice) {
                 builder.link(node, policy, reason);
             }
@@ -96,12 +103,9 @@ fn pod_template_labels(object: &Object) -> Option<&Map<String, Value>> {
     object.body.pointer(pointer)?.as_object()
 }
 
-/// References that name their target.
+/// References that name their target, besides those of the pod spec.
 fn direct_references(object: &Object, namespace: &str, out: &mut Vec<Ref>) {
     let body = &object.body;
-    if let Some(spec) = pod_spec_of(&object.kind, body) {
-        pod_spec_references(spec, namespace, out);
-    }
     match object.kind.as_str() {
         "ServiceAccount" => {
             for secret in items(body, "imagePullSecrets") {
