@@ -437,6 +437,25 @@ fn deletions_run_in_reverse_after_every_apply() {
 }
 
 #[test]
+fn a_pruned_quota_goes_after_the_workloads_it_governed() {
+    let objects = fixture("quota", "objects.yaml");
+    let (prune, desired): (Vec<Object>, Vec<Object>) = objects
+        .into_iter()
+        .partition(|o| o.kind == "ResourceQuota" && o.namespace.as_deref() == Some("demo"));
+    let graph = Graph::build(&desired, &prune, &[]).expect("graph builds");
+    assert_eq!(
+        order(&graph).last().map(String::as_str),
+        Some("demo/resourcequota/compute")
+    );
+    assert!(edges(&graph).contains(
+        &"demo/deployment.apps/api -> demo/resourcequota/compute (quota applies)".into()
+    ));
+    // Nothing names a quota, so nothing is left dangling by its deletion.
+    assert!(graph.references_to_deleted().is_empty());
+    assert_consistent(&graph);
+}
+
+#[test]
 fn waves_of_a_product() {
     let graph = build("product");
     let waves: Vec<Vec<String>> = graph

@@ -493,7 +493,13 @@ impl EdgeBuilder<'_> {
     /// `dependent` depends on `dependency`, both in the graph.
     pub(crate) fn link(&mut self, dependent: NodeIndex, dependency: NodeIndex, reason: Reason) {
         let dependency_action = self.graph[dependency].action;
-        if dependency_action == Action::Delete && self.graph[dependent].action == Action::Apply {
+        // A quota or limit range governs the whole namespace; no object names
+        // it, so nothing dangles when it goes.
+        let names_it = !matches!(reason, Reason::QuotaApplies | Reason::LimitRangeApplies);
+        if names_it
+            && dependency_action == Action::Delete
+            && self.graph[dependent].action == Action::Apply
+        {
             self.to_deleted.push(Reference {
                 dependent: self.graph[dependent].key.clone(),
                 dependency: self.graph[dependency].key.clone(),
