@@ -525,7 +525,8 @@ impl EdgeBuilder<'_> {
 /// applies by kind rank, deletes by reversed kind rank, then by key.
 fn tie_positions(graph: &DiGraph<Node, Vec<Reason>>) -> Vec<usize> {
     let mut nodes: Vec<NodeIndex> = graph.node_indices().collect();
-    nodes.sort_by(|&a, &b| tie_key(&graph[a]).cmp(&tie_key(&graph[b])));
+    // Keys are unique, so an unstable sort gives the same (faster) result.
+    nodes.sort_unstable_by(|&a, &b| tie_key(&graph[a]).cmp(&tie_key(&graph[b])));
     let mut tie = vec![0; graph.node_count()];
     for (i, n) in nodes.iter().enumerate() {
         tie[n.index()] = i;
