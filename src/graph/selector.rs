@@ -209,3 +209,65 @@ impl<'a> PodLabelIndex<'a> {
             .min_by_key(Vec::len)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn labels(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn expressions_follow_kubernetes_semantics() {
+        let selector = json!({"matchExpressions": [
+            {"key": "tier", "operator": "In", "values": ["web", "api"]},
+            {"key": "track", "operator": "NotIn", "values": ["canary"]},
+            {"key": "app", "operator": "Exists"},
+            {"key": "legacy", "operator": "DoesNotExist"},
+        ]});
+        let s = Selector::from_label_selector(Some(&selector)).expect("valid");
+        assert!(s.matches(&labels(json!({"tier": "web", "app": "x"}))));
+        assert!(s.matches(&labels(
+            json!({"tier": "api", "app": "x", "track": "stable"})
+        )));
+        assert!(!s.matches(&labels(
+            json!({"tier": "web", "app": "x", "track": "canary"})
+        )));
+        assert!(!s.matches(&labels(json!({"tier": "db", "app": "x"}))));
+        assert!(!s.matches(&labels(json!({"tier": "web"}))));
+        assert!(!s.matches(&labels(json!({"tier": "web", "app": "x", "legacy": "1"}))));
+    }
+
+    #[test]
+    fn empty_null_and_malformed_selectors() {
+        let everything = json!({});
+        let s = Selector::from_label_selector(Some(&everything)).expect("valid");
+        assert!(s.matches(&Map::new()));
+        assert!(Selector::from_label_selector(None).is_none());
+        assert!(Selector::from_label_selector(Some(&Value::Null)).is_none());
+        let bad = json!({"matchLabels": {"app": 1}});
+        assert!(Selector::from_label_selector(Some(&bad)).is_none());
+        assert!(Selector::from_service(Some(&json!({}))).is_none());
+    }
+
+    #[test]
+    fn the_index_only_matches_within_a_namespace() {
+        let web = labels(json!({"app": "api", "tier": "web"}));
+        let batch = labels(json!({"app": "job", "tier": "batch"}));
+        let mut index = PodLabelIndex::default();
+        index.insert(NodeIndex::new(0), "a", &web);
+        index.insert(NodeIndex::new(1), "a", &batch);
+        index.insert(NodeIndex::new(2), "b", &web);
+        let service = json!({"tier": "web"});
+        let s = Selector::from_service(Some(&service)).expect("valid");
+        assert_eq!(index.matching("a", &s), [NodeIndex::new(0)]);
+        assert_eq!(index.matching("b", &s), [NodeIndex::new(2)]);
+        assert!(index.matching("c", &s).is_empty());
+        let selector =
+            json!({"matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["web"]}]});
+        let s = Selector::from_label_selector(Some(&selector)).expect("valid");
+        assert_eq!(index.matching("a", &s), [NodeIndex::new(1)]);
+    }
+}
