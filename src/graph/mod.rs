@@ -234,6 +234,10 @@ impl Graph {
     /// References to objects outside both sets are not edges (the object may
     /// already exist in the cluster); they are kept in
     /// [`Graph::missing_references`].
+    ///
+    /// Fails when an object is given twice, when an explicit dependency names
+    /// a dependent that is in neither set, or when the dependencies form a
+    /// cycle.
     pub fn build(
         desired: &[Object],
         prune: &[Object],
