@@ -228,7 +228,9 @@ fn check_case(case_dir: &Path) -> Vec<String> {
     }
     for word in lines(read_opt(&case_dir.join("forbidden"))) {
         if out.stdout.contains(&word) || out.stderr.contains(&word) {
-            failures.push(format!("{name}: output contains the forbidden string {word:?}"));
+            failures.push(format!(
+                "{name}: output contains the forbidden string {word:?}"
+            ));
         }
     }
     failures

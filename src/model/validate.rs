@@ -123,7 +123,7 @@ fn spec_rules(p: &Product, out: &mut Vec<Diagnostic>) {
                 SPEC_FILE,
                 format!("transforms[{i}].name"),
                 format!("duplicate transform {:?}", t.name),
-            ));
+            ).with_hint("each transform names one dbt model once: remove or rename the repeated entry"));
         }
     }
     if let Some(cron) = spec.schedule.as_ref().and_then(|s| s.cron.as_deref()) {
@@ -146,15 +146,45 @@ pub fn check_cron(expr: &str) -> Result<(), String> {
             _ => Err(format!("unknown macro {expr}")),
         };
     }
-    let fields = expr.split_whitespace().count();
-    if fields != 5 {
-        return Err(format!("expected 5 fields, found {fields}"));
+    let fields: Vec<&str> = expr.split_whitespace().collect();
+    if fields.len() != 5 {
+        return Err(format!("expected 5 fields, found {}", fields.len()));
+    }
+    // Say which field is wrong where a plain number is out of range; the
+    // parser below only says that something is.
+    const FIELDS: [(&str, u32, u32); 5] = [
+        ("minute", 0, 59),
+        ("hour", 0, 23),
+        ("day-of-month", 1, 31),
+        ("month", 1, 12),
+        ("day-of-week", 0, 6),
+    ];
+    for (field, (name, lo, hi)) in fields.iter().zip(FIELDS) {
+        for part in field.split(',') {
+            let (range, step) = part.split_once('/').unwrap_or((part, ""));
+            if !step.is_empty() && step.parse::<u32>().map_or(true, |n| n == 0) {
+                return Err(format!("{name} step {step:?} is not a positive number"));
+            }
+            for bound in range.split('-') {
+                if let Ok(n) = bound.parse::<u32>() {
+                    if n < lo || n > hi {
+                        return Err(format!("{name} {n} is outside {lo}-{hi}"));
+                    }
+                }
+            }
+        }
     }
     let parser = croner::parser::CronParser::builder()
         .seconds(croner::parser::Seconds::Disallowed)
         .year(croner::parser::Year::Disallowed)
         .build();
-    parser.parse(expr).map(|_| ()).map_err(|e| e.to_string())
+    parser.parse(expr).map(|_| ()).map_err(|e| {
+        let why = e.to_string();
+        let why = why.trim_end_matches('.');
+        why.strip_prefix("Component error: ")
+            .unwrap_or(why)
+            .to_lowercase()
+    })
 }
 
 fn manifest_rules(p: &Product, out: &mut Vec<Diagnostic>) {
@@ -175,7 +205,7 @@ fn manifest_rules(p: &Product, out: &mut Vec<Diagnostic>) {
             file,
             "kind",
             format!("expected kind Manifest, found {:?}", m.kind),
-        ));
+        ).with_hint("the platform manifest holds one `kind: Manifest` document"));
     }
     for (category, plugin) in &m.plugins {
         for (key, value) in plugin.config.iter().flatten() {
@@ -214,18 +244,27 @@ fn check_secret_value(
                 check_secret_value(file, &join(path, k), k, v, out);
             }
         }
-        Value::String(s) if is_secret_key(key) && !is_placeholder(s) && !s.is_empty() => out.push(
-            Diagnostic::error(file, path, format!("secret-looking key {key:?} has an inline value that would land in a ConfigMap"))
-                .with_hint(format!(
-                    "store it in a Kubernetes Secret and write `{key}: {{secret_ref: <secret>, key: <key>}}`, or set the plugin's connection_secret_ref"
-                )),
-        ),
-        Value::Number(_) | Value::Bool(_) if is_secret_key(key) => out.push(
-            Diagnostic::error(file, path, format!("secret-looking key {key:?} has an inline value that would land in a ConfigMap"))
-                .with_hint(format!("store it in a Kubernetes Secret and write `{key}: {{secret_ref: <secret>, key: <key>}}`")),
-        ),
+        Value::String(s) if is_secret_key(key) && !is_placeholder(s) && !s.is_empty() => {
+            out.push(inline_secret(file, path, key))
+        }
+        Value::Number(_) | Value::Bool(_) if is_secret_key(key) => {
+            out.push(inline_secret(file, path, key))
+        }
         _ => {}
     }
+}
+
+/// The error for a credential written into plugin config. Names the key;
+/// the value is never part of it.
+fn inline_secret(file: &str, path: &str, key: &str) -> Diagnostic {
+    Diagnostic::error(
+        file,
+        path,
+        format!("secret-looking key {key:?} has an inline value that would land in a ConfigMap"),
+    )
+    .with_hint(format!(
+        "store the value in a Kubernetes Secret and write `{key}: {{secret_ref: <secret>, key: <key>}}` or a `${{ENV_VAR}}` placeholder, or set the plugin's connection_secret_ref"
+    ))
 }
 
 fn parse_q(file: &str, path: &str, text: &str, out: &mut Vec<Diagnostic>) -> Option<Milli> {
@@ -269,14 +308,43 @@ fn check_requests_within_limits(
     }
 }
 
-/// Effective pod usage, for the quota check.
+/// Effective pod usage, for the quota check: per workload, the pod count
+/// at peak and one pod's requests and limits (cpu, memory, limits.cpu,
+/// limits.memory).
 #[derive(Default)]
 struct Usage {
-    cpu: Milli,
-    memory: Milli,
-    limits_cpu: Milli,
-    limits_memory: Milli,
-    pods: u32,
+    parts: Vec<(String, u32, [Milli; 4])>,
+}
+
+impl Usage {
+    fn total(&self, i: usize) -> Milli {
+        self.parts
+            .iter()
+            .fold(Milli::default(), |sum, (_, pods, per)| sum.plus(per[i].times(*pods)))
+    }
+
+    fn pods(&self) -> u32 {
+        self.parts.iter().fold(0u32, |sum, p| sum.saturating_add(p.1))
+    }
+
+    /// `code-location: 3 pods × 2, dbt-run: 1 pod × 100m`, largest first.
+    fn breakdown(&self, i: usize, show: impl Fn(Milli) -> String) -> String {
+        let mut parts: Vec<&(String, u32, [Milli; 4])> =
+            self.parts.iter().filter(|p| p.1 > 0).collect();
+        parts.sort_by_key(|p| std::cmp::Reverse(p.2[i].times(p.1)));
+        let mut text: Vec<String> = parts
+            .iter()
+            .take(5)
+            .map(|(name, pods, per)| {
+                let noun = if *pods == 1 { "pod" } else { "pods" };
+                format!("{name} {pods} {noun} × {}", show(per[i]))
+            })
+            .collect();
+        if parts.len() > 5 {
+            text.push(format!("{} more", parts.len() - 5));
+        }
+        text.join(", ")
+    }
 }
 
 fn settings_rules(p: &Product, out: &mut Vec<Diagnostic>) {
@@ -320,12 +388,48 @@ fn settings_rules(p: &Product, out: &mut Vec<Diagnostic>) {
     }
     let workloads = render::effective_workloads(p);
     let names: BTreeSet<&str> = workloads.iter().map(|w| w.name.as_str()).collect();
+    image_rules(p, &workloads, &env, out);
     let mut usage = Usage::default();
     for w in &workloads {
         workload_rules(p, w, &names, &env, out);
         add_usage(p, w, &env, &mut usage);
     }
     quota_rules(p, &usage, out);
+}
+
+/// The image workloads without their own `image:` share: missing is one
+/// error naming them all, and an unpinned one is reported once, where it
+/// is written.
+fn image_rules(
+    p: &Product,
+    workloads: &[EffectiveWorkload],
+    env: &defaults::EnvDefaults,
+    out: &mut Vec<Diagnostic>,
+) {
+    let sharing: Vec<&str> = workloads
+        .iter()
+        .filter(|w| w.config.image.is_none())
+        .map(|w| w.name.as_str())
+        .collect();
+    if sharing.is_empty() {
+        return;
+    }
+    if let Some(image) = &p.image_override {
+        check_image(p, "--image", "", image, env, out);
+    } else if let Some(image) = &p.settings.image {
+        check_image(p, S, "image", image, env, out);
+    } else {
+        let names = sharing
+            .iter()
+            .map(|n| format!("{n:?}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let noun = if sharing.len() == 1 { "workload" } else { "workloads" };
+        out.push(
+            Diagnostic::error(S, "image", format!("no image for {noun} {names}"))
+                .with_hint("set `image:` at the top of floe-deploy.yaml (used by every workload that names none), set it on the workload, or pass --image"),
+        );
+    }
 }
 
 fn workload_rules(
@@ -354,14 +458,10 @@ fn workload_rules(
         );
     }
 
-    // Image
-    match w.image(p) {
-        None => out.push(
-            Diagnostic::error(S, at("image"), "no image for this workload").with_hint(
-                "set `image:` at the top of floe-deploy.yaml or on the workload, or pass --image",
-            ),
-        ),
-        Some(image) => check_image(p, &at("image"), image, env, out),
+    // Image: one the workload names itself is checked here; the shared
+    // top-level `image:` (or --image) once, in `image_rules`.
+    if let Some(image) = &c.image {
+        check_image(p, S, &at("image"), image, env, out);
     }
 
     // Resources
@@ -439,7 +539,7 @@ fn workload_rules(
                 S,
                 join(&path, "name"),
                 format!("duplicate port name {n:?}"),
-            ));
+            ).with_hint("port names must be unique within a container"));
         }
         if port.container_port == 0 {
             out.push(
@@ -527,7 +627,7 @@ fn workload_rules(
                     join(&path, "name"),
                     format!("invalid volume name {:?}", v.name),
                 )
-                .with_hint("use a DNS label; `tmp` and `config-files` are reserved by floe"),
+                .with_hint("use lowercase letters, digits and '-', starting and ending with a letter or digit (at most 63 characters); `tmp` and `config-files` are reserved by floe"),
             );
         }
         if !volume_names.insert(&v.name) {
@@ -535,7 +635,7 @@ fn workload_rules(
                 S,
                 join(&path, "name"),
                 format!("duplicate volume name {:?}", v.name),
-            ));
+            ).with_hint("volume names must be unique within a workload"));
         }
         let sources = [
             v.empty_dir.is_some(),
@@ -584,7 +684,7 @@ fn workload_rules(
                 S,
                 join(&path, "mountPath"),
                 format!("mount path {:?} is not absolute", v.mount_path),
-            ));
+            ).with_hint("mount paths start with `/`, e.g. /var/lib/data"));
         }
     }
     for (i, x) in c
@@ -599,7 +699,7 @@ fn workload_rules(
                     S,
                     at(&format!("{}.volumeMounts", container_path(c, i))),
                     format!("no volume named {m:?} in this workload"),
-                ));
+                ).with_hint(format!("declare it under workloads.{}.volumes first", w.name)));
             }
         }
     }
@@ -623,7 +723,7 @@ fn workload_rules(
                     S,
                     join(&path, "value"),
                     "a toleration with operator Exists takes no value",
-                ));
+                ).with_hint("remove `value`, or use operator Equal"));
             }
         }
         if let Some(e) = &t.effect {
@@ -654,7 +754,7 @@ fn workload_rules(
                 S,
                 at("hpa.maxReplicas"),
                 format!("maxReplicas {} is below minReplicas {min}", h.max_replicas),
-            ));
+            ).with_hint("raise hpa.maxReplicas to at least hpa.minReplicas (or lower minReplicas)"));
         }
     }
     if let Some(pdb) = &c.pdb {
@@ -666,14 +766,14 @@ fn workload_rules(
                     "a PodDisruptionBudget does not apply to a {}",
                     c.kind.as_str()
                 ),
-            ));
+            ).with_hint("PodDisruptionBudgets protect Deployments and StatefulSets; remove `pdb` here"));
         }
         if pdb.min_available.is_some() && pdb.max_unavailable.is_some() {
             out.push(Diagnostic::error(
                 S,
                 at("pdb"),
                 "set minAvailable or maxUnavailable, not both",
-            ));
+            ).with_hint("a PodDisruptionBudget takes one of the two; keep the one you mean"));
         }
     }
     if let Some(ing) = &c.ingress {
@@ -689,7 +789,7 @@ fn workload_rules(
                     S,
                     at("ingress.port"),
                     format!("no port named {port:?}"),
-                ));
+                ).with_hint("`ingress.port` names one of the workload's `ports:` (defaults to the first)"));
             }
         }
         if let Some(tls) = &ing.tls_secret {
@@ -763,7 +863,7 @@ fn workload_rules(
                                 format!("invalid cron expression {expr:?}: {why}"),
                             )
                             .with_hint(
-                                "use five fields: minute hour day-of-month month day-of-week",
+                                "use five fields: minute hour day-of-month month day-of-week, e.g. \"0 6 * * *\"",
                             ),
                         );
                     }
@@ -790,7 +890,7 @@ fn workload_rules(
                 "`cron` only applies to a CronJob, this is a {}",
                 c.kind.as_str()
             ),
-        ));
+        ).with_hint("set `kind: CronJob` on this workload, or remove `cron`"));
     }
     if c.job.is_some() && c.kind.is_long_running() {
         out.push(Diagnostic::error(
@@ -800,7 +900,7 @@ fn workload_rules(
                 "`job` only applies to a Job or CronJob, this is a {}",
                 c.kind.as_str()
             ),
-        ));
+        ).with_hint("set `kind: Job` or `kind: CronJob`, or remove `job`"));
     }
 
     for (i, dep) in c.depends_on.iter().enumerate() {
@@ -821,7 +921,7 @@ fn workload_rules(
                 S,
                 at(&format!("dependsOn[{i}]")),
                 "a workload cannot depend on itself",
-            ));
+            ).with_hint("remove this entry from dependsOn"));
         }
     }
 }
@@ -854,6 +954,7 @@ fn check_env_name(path: &str, name: &str, out: &mut Vec<Diagnostic>) {
 
 fn check_image(
     p: &Product,
+    file: &str,
     path: &str,
     image: &str,
     env: &defaults::EnvDefaults,
@@ -861,10 +962,10 @@ fn check_image(
 ) {
     if image.trim().is_empty() || image.contains(char::is_whitespace) {
         out.push(Diagnostic::error(
-            S,
+            file,
             path,
             format!("invalid image reference {image:?}"),
-        ));
+        ).with_hint("use registry/repository:tag, e.g. registry.example.com/acme/shop:1.0.0"));
         return;
     }
     if !env.strict {
@@ -879,17 +980,23 @@ fn check_image(
         .unwrap_or(last)
         .split_once(':')
         .map(|(_, t)| t);
-    if !digest && matches!(tag, None | Some("latest")) {
+    let problem = match tag {
+        _ if digest => None,
+        None => Some("has no tag (so it pulls `:latest`)"),
+        Some("latest") => Some("uses the `:latest` tag"),
+        Some(_) => None,
+    };
+    if let Some(problem) = problem {
         out.push(
             Diagnostic::error(
-                S,
+                file,
                 path,
                 format!(
-                    "image {image:?} is not pinned: `:latest` or no tag is not allowed in {}",
+                    "image {image:?} {problem}, which is not allowed in {}",
                     p.env
                 ),
             )
-            .with_hint("use a version tag (e.g. :1.4.2) or a digest (@sha256:...)"),
+            .with_hint("pin it with a version tag (e.g. :1.4.2) or a digest (@sha256:...)"),
         );
     }
 }
@@ -986,7 +1093,7 @@ fn check_probe_handlers(path: &str, probes: &Probes, out: &mut Vec<Diagnostic>) 
                 S,
                 join(path, kind),
                 "periodSeconds, timeoutSeconds and failureThreshold must be at least 1",
-            ));
+            ).with_hint("leave them out to get the defaults (periodSeconds 10, timeoutSeconds 2, failureThreshold 3)"));
         }
     }
 }
@@ -1009,7 +1116,7 @@ fn check_extra_container(
         );
     }
     if let Some(image) = &x.image {
-        check_image(p, &join(path, "image"), image, env, out);
+        check_image(p, S, &join(path, "image"), image, env, out);
     }
     check_resources(p, &join(path, "resources"), x.resources.as_ref(), out);
     for (key, value) in &x.env {
@@ -1062,11 +1169,9 @@ fn add_usage(p: &Product, w: &EffectiveWorkload, env: &defaults::EnvDefaults, us
         lcpu = lcpu.max(q(&l.cpu));
         lmem = lmem.max(q(&l.memory));
     }
-    usage.cpu = usage.cpu.plus(cpu.times(pods));
-    usage.memory = usage.memory.plus(mem.times(pods));
-    usage.limits_cpu = usage.limits_cpu.plus(lcpu.times(pods));
-    usage.limits_memory = usage.limits_memory.plus(lmem.times(pods));
-    usage.pods += pods;
+    usage
+        .parts
+        .push((w.name.clone(), pods, [cpu, mem, lcpu, lmem]));
 }
 
 fn quota_rules(p: &Product, usage: &Usage, out: &mut Vec<Diagnostic>) {
@@ -1077,56 +1182,84 @@ fn quota_rules(p: &Product, usage: &Usage, out: &mut Vec<Diagnostic>) {
             .map(|q| q.as_string())
             .unwrap_or_else(|| d.to_string())
     };
-    let checks: [(&str, String, Milli, bool); 4] = [
-        ("cpu", text(&quota.cpu, env.quota_cpu), usage.cpu, false),
+    let checks: [(&str, &str, String, bool); 4] = [
+        ("cpu", "cpu requests", text(&quota.cpu, env.quota_cpu), false),
         (
             "memory",
+            "memory requests",
             text(&quota.memory, env.quota_memory),
-            usage.memory,
             true,
         ),
         (
             "limitsCpu",
+            "cpu limits",
             text(&quota.limits_cpu, env.quota_limits_cpu),
-            usage.limits_cpu,
             false,
         ),
         (
             "limitsMemory",
+            "memory limits",
             text(&quota.limits_memory, env.quota_limits_memory),
-            usage.limits_memory,
             true,
         ),
     ];
-    for (field, limit_text, used, memory) in checks {
+    for (i, (field, what, limit_text, memory)) in checks.into_iter().enumerate() {
         let path = format!("namespace.quota.{field}");
         let Some(limit) = parse_q(S, &path, &limit_text, out) else {
             continue;
         };
+        let used = usage.total(i);
         if used > limit {
-            let shown = if memory {
-                used.display_memory()
-            } else {
-                used.display_cpu()
+            let show = |m: Milli| {
+                if memory {
+                    m.display_memory()
+                } else {
+                    m.display_cpu()
+                }
             };
+            let (side, res) = what.split_once(' ').map(|(r, s)| (s, r)).unwrap_or(("requests", "cpu"));
             out.push(
-                Diagnostic::error(S, path, format!("the workloads need {shown} at peak (requests × replicas, HPA maximum included), above the namespace quota of {limit_text}"))
-                    .with_hint("raise the quota for this environment, or lower replicas, hpa.maxReplicas or resources"),
+                Diagnostic::error(
+                    S,
+                    path.clone(),
+                    format!(
+                        "{what} add up to {} at peak, above the namespace quota of {limit_text}; pods at peak (replicas or HPA maximum) × one pod's {side}: {}",
+                        show(used),
+                        usage.breakdown(i, show)
+                    ),
+                )
+                .with_hint(format!(
+                    "raise {path} for {} (e.g. under environments.{}), or lower replicas, hpa.maxReplicas or resources.{side}.{res}",
+                    p.env, p.env
+                )),
             );
         }
     }
     let pods = quota.pods.unwrap_or(env.quota_pods);
-    if usage.pods > pods {
+    if usage.pods() > pods {
+        let count = |m: Milli| m.display_cpu();
+        let one = Milli(1000);
+        let per_pod = Usage {
+            parts: usage
+                .parts
+                .iter()
+                .map(|(n, p, _)| (n.clone(), *p, [one; 4]))
+                .collect(),
+        };
         out.push(
             Diagnostic::error(
                 S,
                 "namespace.quota.pods",
                 format!(
-                    "the workloads run up to {} pods, above the quota of {pods}",
-                    usage.pods
+                    "the workloads run up to {} pods at peak (replicas or HPA maximum), above the quota of {pods}: {}",
+                    usage.pods(),
+                    per_pod.breakdown(0, count).replace(" × 1", "")
                 ),
             )
-            .with_hint("raise namespace.quota.pods or lower replicas"),
+            .with_hint(format!(
+                "raise namespace.quota.pods for {} (e.g. under environments.{}), or lower replicas or hpa.maxReplicas",
+                p.env, p.env
+            )),
         );
     }
 }
