@@ -225,8 +225,9 @@ fn manifest_rules(p: &Product, out: &mut Vec<Diagnostic>) {
 }
 
 /// A secret-looking key may hold a `${VAR}` placeholder or a
-/// `{secret_ref: NAME, key: KEY}` reference, never a literal. The message
-/// names the key and never the value.
+/// `{secret_ref: NAME, key: KEY}` reference, never a literal. Everything
+/// below a secret-looking key counts as secret (`client_secret: {value: x}`,
+/// `tokens: [x]`). The message names the key and never the value.
 fn check_secret_value(
     file: &str,
     path: &str,
@@ -234,21 +235,51 @@ fn check_secret_value(
     value: &serde_json::Value,
     out: &mut Vec<Diagnostic>,
 ) {
+    check_secret_value_under(file, path, key, value, None, out);
+}
+
+fn check_secret_value_under(
+    file: &str,
+    path: &str,
+    key: &str,
+    value: &serde_json::Value,
+    secret_key: Option<&str>,
+    out: &mut Vec<Diagnostic>,
+) {
     use serde_json::Value;
-    match value {
-        Value::Object(map) => {
+    let secret = if is_secret_key(key) {
+        Some(key)
+    } else {
+        secret_key
+    };
+    match (value, secret) {
+        (Value::Object(map), _) => {
             if map.contains_key("secret_ref") {
                 return;
             }
+            // `auth:` and `credentials:` group settings (`auth: {type:
+            // oauth2}`); `client_secret: {value: x}` wraps one secret.
+            let inherited = secret.filter(|k| {
+                let k = k.to_ascii_lowercase();
+                !(k.contains("auth") || k.contains("credential"))
+                    || ["password", "passwd", "secret", "token", "key"]
+                        .iter()
+                        .any(|w| k.contains(w))
+            });
             for (k, v) in map {
-                check_secret_value(file, &join(path, k), k, v, out);
+                check_secret_value_under(file, &join(path, k), k, v, inherited, out);
             }
         }
-        Value::String(s) if is_secret_key(key) && !is_placeholder(s) && !s.is_empty() => {
-            out.push(inline_secret(file, path, key))
+        (Value::Array(items), _) => {
+            for (i, v) in items.iter().enumerate() {
+                check_secret_value_under(file, &format!("{path}[{i}]"), key, v, secret, out);
+            }
         }
-        Value::Number(_) | Value::Bool(_) if is_secret_key(key) => {
-            out.push(inline_secret(file, path, key))
+        (Value::String(s), Some(secret)) if !is_placeholder(s) && !s.is_empty() => {
+            out.push(inline_secret(file, path, secret))
+        }
+        (Value::Number(_) | Value::Bool(_), Some(secret)) => {
+            out.push(inline_secret(file, path, secret))
         }
         _ => {}
     }
