@@ -131,6 +131,11 @@ async fn fresh_deploy_is_ready_and_a_second_apply_changes_nothing() {
         assert!(
             matches!(outcome(&report, "job/dbt-run"), Outcome::Done { note, .. } if note.contains("ready"))
         );
+        assert!(
+            matches!(outcome(&report, "service/code-location"), Outcome::Done { note, .. } if note.contains("endpoint(s) ready") && !note.contains(" 0 endpoint")),
+            "the Service waits for its endpoints: {:?}",
+            outcome(&report, "service/code-location")
+        );
 
         let again = plan(&c, &desired, &PlanOptions::default()).await.unwrap();
         assert!(!again.has_changes(), "{env}: second plan must be empty");

@@ -450,6 +450,12 @@ async fn run_change(
         &mut cancel,
     )
     .await?;
+    if key.kind == "Service" {
+        let ready = wait_endpoints(cluster, change, body, options, deadline, &mut cancel).await?;
+        if let Some(n) = ready {
+            return Ok(format!("{verb}, {n} endpoint(s) ready"));
+        }
+    }
     Ok(match key.kind.as_str() {
         "Deployment" | "StatefulSet" | "Job" | "Namespace" => format!("{verb}, ready"),
         _ => verb.to_string(),
@@ -563,6 +569,79 @@ async fn wait_healthy(
             return Err(StepFailure::plain(format!(
                 "interrupted while waiting: {last_message}"
             )));
+        }
+    }
+}
+
+/// A Service that selects pods is ready once the endpoint controller lists
+/// them: at least one ready endpoint when a selected pod is ready. Returns
+/// the ready endpoint count, or `None` for a Service without a selector.
+async fn wait_endpoints(
+    cluster: &Cluster,
+    change: &Change,
+    body: &Value,
+    options: &ApplyOptions,
+    deadline: Instant,
+    cancel: &mut tokio::sync::watch::Receiver<bool>,
+) -> Result<Option<usize>, StepFailure> {
+    use k8s_openapi::api::core::v1::Pod;
+    use k8s_openapi::api::discovery::v1::EndpointSlice;
+    let Some(selector) = body
+        .pointer("/spec/selector")
+        .and_then(Value::as_object)
+        .filter(|s| !s.is_empty())
+    else {
+        return Ok(None);
+    };
+    let selector: Vec<String> = selector
+        .iter()
+        .filter_map(|(k, v)| v.as_str().map(|v| format!("{k}={v}")))
+        .collect();
+    let ns = &change.key.namespace;
+    let slices: kube::Api<EndpointSlice> = kube::Api::namespaced(cluster.client.clone(), ns);
+    let pods: kube::Api<Pod> = kube::Api::namespaced(cluster.client.clone(), ns);
+    let by_service = kube::api::ListParams::default()
+        .labels(&format!("kubernetes.io/service-name={}", change.key.name));
+    let by_selector = kube::api::ListParams::default().labels(&selector.join(","));
+    loop {
+        let listed = slices.list(&by_service).await.map_err(|e| {
+            StepFailure::plain(format!("cannot list endpoints: {}", api_message(e)))
+        })?;
+        let ready = listed
+            .items
+            .iter()
+            .flat_map(|s| s.endpoints.iter())
+            .filter(|e| e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(false))
+            .count();
+        let ready_pods = pods
+            .list(&by_selector)
+            .await
+            .map(|l| {
+                l.items
+                    .iter()
+                    .filter(|p| {
+                        p.status
+                            .as_ref()
+                            .and_then(|s| s.conditions.as_ref())
+                            .is_some_and(|cs| {
+                                cs.iter().any(|c| c.type_ == "Ready" && c.status == "True")
+                            })
+                    })
+                    .count()
+            })
+            .unwrap_or(0);
+        if !listed.items.is_empty() && (ready > 0 || ready_pods == 0) {
+            return Ok(Some(ready));
+        }
+        if Instant::now() >= deadline {
+            return Err(StepFailure::plain(format!(
+                "no ready endpoints before the timeout although {ready_pods} selected pod(s) are ready (check the Service's selector and targetPort)"
+            )));
+        }
+        if wait_or_cancel(options.poll_interval, cancel).await {
+            return Err(StepFailure::plain(
+                "interrupted while waiting for endpoints",
+            ));
         }
     }
 }

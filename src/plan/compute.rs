@@ -230,8 +230,9 @@ fn parse_conflicts(status: &kube::core::Status) -> Vec<Conflict> {
 /// "updates to statefulset spec for fields other than ... are forbidden".
 fn is_immutable(status: &kube::core::Status) -> bool {
     let text = status.message.to_ascii_lowercase();
-    text.contains("field is immutable")
-        || text.contains("are forbidden") && text.contains("updates to")
+    text.contains("immutable")
+        || text.contains("may not change once set")
+        || (text.contains("forbidden") && text.contains("updates to"))
 }
 
 fn immutable_reason(status: &kube::core::Status) -> String {
@@ -410,9 +411,14 @@ pub async fn plan(
         .missing_references()
         .iter()
         .map(|r| {
+            let place = if r.dependency.namespace.is_empty() {
+                "in the cluster".to_string()
+            } else {
+                format!("in namespace {}", r.dependency.namespace)
+            };
             format!(
-                "{} refers to {}, which floe does not manage; it must exist in namespace {}",
-                r.dependent, r.dependency, desired.namespace
+                "{} refers to {}, which floe does not manage; it must exist {place}",
+                r.dependent, r.dependency
             )
         })
         .collect();
