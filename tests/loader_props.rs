@@ -17,6 +17,7 @@ const FILES: [&str; 3] = ["floe.yaml", "manifest.yaml", "floe-deploy.yaml"];
 
 /// Field names of FloeSpec, Manifest and the deployment settings, plus the
 /// default workload and preset names.
+#[rustfmt::skip]
 const KEYS: &[&str] = &[
     "apiVersion", "kind", "metadata", "name", "version", "description", "owner", "labels",
     "platform", "manifest", "transforms", "compute", "tags", "dependsOn", "tier",
@@ -48,6 +49,7 @@ const KEYS: &[&str] = &[
 
 /// Values the rules look at: versions, kinds, quantities, cron, images,
 /// names, placeholders, paths, and a few nasty strings.
+#[rustfmt::skip]
 const WORDS: &[&str] = &[
     "floe.dev/v1", "FloeSpec", "Manifest", "DeploySettings", "Deployment", "StatefulSet", "Job",
     "CronJob", "100m", "0.5", "2", "512Mi", "1Gi", "1e3", "1E-20", "9999999999999999999Ei",
@@ -128,13 +130,14 @@ fn image() -> impl Strategy<Value = Option<String>> {
 
 /// A scratch product directory per test thread.
 fn scratch() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "floe-loader-props-{}-{:?}",
-        std::process::id(),
-        std::thread::current().id()
-    ))
-    .to_string_lossy()
-    .replace(['(', ')'], "");
+    let dir = std::env::temp_dir()
+        .join(format!(
+            "floe-loader-props-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ))
+        .to_string_lossy()
+        .replace(['(', ')'], "");
     let dir = PathBuf::from(dir);
     std::fs::create_dir_all(&dir).expect("scratch dir");
     dir
@@ -203,7 +206,11 @@ fn paths(doc: &Value, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
     out.push(prefix.clone());
     let children: Vec<(String, &Value)> = match doc {
         Value::Object(map) => map.iter().map(|(k, v)| (k.clone(), v)).collect(),
-        Value::Array(items) => items.iter().enumerate().map(|(i, v)| (i.to_string(), v)).collect(),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i.to_string(), v))
+            .collect(),
         _ => Vec::new(),
     };
     for (k, v) in children {

@@ -102,7 +102,12 @@ fn floe_yaml_with_transforms_and_schedule_parses() {
         let t = &spec.transforms[2];
         assert_eq!(
             t.depends_on.as_deref(),
-            Some(&["stg_crm_customers".to_string(), "stg_support_tickets".to_string()][..])
+            Some(
+                &[
+                    "stg_crm_customers".to_string(),
+                    "stg_support_tickets".to_string()
+                ][..]
+            )
         );
         assert_eq!(t.tier.as_deref(), Some("silver"));
         let dim = &spec.transforms[3];
@@ -245,7 +250,9 @@ fn flat_and_nested_presets_render_the_same_objects() {
                         // The platform ConfigMap differs (more plugins in the
                         // flat case), and with it the config hash.
                         if let Some(a) = b.pointer_mut("/spec/template/metadata/annotations") {
-                            a.as_object_mut().unwrap().remove(render::ANNOTATION_CONFIG_HASH);
+                            a.as_object_mut()
+                                .unwrap()
+                                .remove(render::ANNOTATION_CONFIG_HASH);
                         }
                         if let Some(c) = b.pointer_mut("/spec/template/spec/containers/0/envFrom") {
                             *c = Value::Null;
@@ -266,9 +273,16 @@ fn issue_2_inline_plugin_credential_is_refused_and_never_printed() {
     let key_path = "plugins.catalog.config.client_secret";
     for env in ["dev", "staging", "prod"] {
         for format in ["text", "json"] {
-            let out = floe("credential-inline", &["validate", "--env", env, "-o", format]);
+            let out = floe(
+                "credential-inline",
+                &["validate", "--env", env, "-o", format],
+            );
             let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-            assert_eq!(out.status.code(), Some(5), "validate {env} {format}: {stdout}{stderr}");
+            assert_eq!(
+                out.status.code(),
+                Some(5),
+                "validate {env} {format}: {stdout}{stderr}"
+            );
             assert!(stdout.contains(key_path), "{stdout}");
             assert!(
                 !stdout.contains(SECRET_VALUE) && !stderr.contains(SECRET_VALUE),
@@ -282,7 +296,10 @@ fn issue_2_inline_plugin_credential_is_refused_and_never_printed() {
             assert!(stdout.is_empty(), "render printed objects:\n{stdout}");
             assert!(stderr.contains(key_path), "{stderr}");
             assert!(stderr.contains("Error: validation failed"), "{stderr}");
-            assert!(!stderr.contains(SECRET_VALUE), "the value leaked:\n{stderr}");
+            assert!(
+                !stderr.contains(SECRET_VALUE),
+                "the value leaked:\n{stderr}"
+            );
         }
     }
     // The library says the same: one error, at that path.
@@ -341,10 +358,7 @@ fn credential_as_env_placeholder_passes_and_stays_a_placeholder() {
         assert_eq!(config["client_secret"], json!("${POLARIS_CLIENT_SECRET}"));
         assert!(!configmaps_text(&set).contains(SECRET_VALUE));
     }
-    let out = floe(
-        "credential-env-placeholder",
-        &["validate", "--env", "prod"],
-    );
+    let out = floe("credential-env-placeholder", &["validate", "--env", "prod"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
 }
 

@@ -119,11 +119,16 @@ fn spec_rules(p: &Product, out: &mut Vec<Diagnostic>) {
             );
         }
         if !seen.insert(&t.name) {
-            out.push(Diagnostic::error(
-                SPEC_FILE,
-                format!("transforms[{i}].name"),
-                format!("duplicate transform {:?}", t.name),
-            ).with_hint("each transform names one dbt model once: remove or rename the repeated entry"));
+            out.push(
+                Diagnostic::error(
+                    SPEC_FILE,
+                    format!("transforms[{i}].name"),
+                    format!("duplicate transform {:?}", t.name),
+                )
+                .with_hint(
+                    "each transform names one dbt model once: remove or rename the repeated entry",
+                ),
+            );
         }
     }
     if let Some(cron) = spec.schedule.as_ref().and_then(|s| s.cron.as_deref()) {
@@ -201,11 +206,14 @@ fn manifest_rules(p: &Product, out: &mut Vec<Diagnostic>) {
         );
     }
     if m.kind != "Manifest" {
-        out.push(Diagnostic::error(
-            file,
-            "kind",
-            format!("expected kind Manifest, found {:?}", m.kind),
-        ).with_hint("the platform manifest holds one `kind: Manifest` document"));
+        out.push(
+            Diagnostic::error(
+                file,
+                "kind",
+                format!("expected kind Manifest, found {:?}", m.kind),
+            )
+            .with_hint("the platform manifest holds one `kind: Manifest` document"),
+        );
     }
     for (category, plugin) in &m.plugins {
         for (key, value) in plugin.config.iter().flatten() {
@@ -351,11 +359,15 @@ impl Usage {
     fn total(&self, i: usize) -> Milli {
         self.parts
             .iter()
-            .fold(Milli::default(), |sum, (_, pods, per)| sum.plus(per[i].times(*pods)))
+            .fold(Milli::default(), |sum, (_, pods, per)| {
+                sum.plus(per[i].times(*pods))
+            })
     }
 
     fn pods(&self) -> u32 {
-        self.parts.iter().fold(0u32, |sum, p| sum.saturating_add(p.1))
+        self.parts
+            .iter()
+            .fold(0u32, |sum, p| sum.saturating_add(p.1))
     }
 
     /// `code-location: 3 pods × 2, dbt-run: 1 pod × 100m`, largest first.
@@ -455,7 +467,11 @@ fn image_rules(
             .map(|n| format!("{n:?}"))
             .collect::<Vec<_>>()
             .join(", ");
-        let noun = if sharing.len() == 1 { "workload" } else { "workloads" };
+        let noun = if sharing.len() == 1 {
+            "workload"
+        } else {
+            "workloads"
+        };
         out.push(
             Diagnostic::error(S, "image", format!("no image for {noun} {names}"))
                 .with_hint("set `image:` at the top of floe-deploy.yaml (used by every workload that names none), set it on the workload, or pass --image"),
@@ -566,11 +582,10 @@ fn workload_rules(
             out.push(Diagnostic::error(S, join(&path, "name"), format!("invalid port name {n:?}")).with_hint("port names are at most 15 lowercase letters, digits and '-', with at least one letter"));
         }
         if !port_names.insert(n) {
-            out.push(Diagnostic::error(
-                S,
-                join(&path, "name"),
-                format!("duplicate port name {n:?}"),
-            ).with_hint("port names must be unique within a container"));
+            out.push(
+                Diagnostic::error(S, join(&path, "name"), format!("duplicate port name {n:?}"))
+                    .with_hint("port names must be unique within a container"),
+            );
         }
         if port.container_port == 0 {
             out.push(
@@ -662,11 +677,14 @@ fn workload_rules(
             );
         }
         if !volume_names.insert(&v.name) {
-            out.push(Diagnostic::error(
-                S,
-                join(&path, "name"),
-                format!("duplicate volume name {:?}", v.name),
-            ).with_hint("volume names must be unique within a workload"));
+            out.push(
+                Diagnostic::error(
+                    S,
+                    join(&path, "name"),
+                    format!("duplicate volume name {:?}", v.name),
+                )
+                .with_hint("volume names must be unique within a workload"),
+            );
         }
         let sources = [
             v.empty_dir.is_some(),
@@ -711,11 +729,14 @@ fn workload_rules(
             );
         }
         if !v.mount_path.starts_with('/') {
-            out.push(Diagnostic::error(
-                S,
-                join(&path, "mountPath"),
-                format!("mount path {:?} is not absolute", v.mount_path),
-            ).with_hint("mount paths start with `/`, e.g. /var/lib/data"));
+            out.push(
+                Diagnostic::error(
+                    S,
+                    join(&path, "mountPath"),
+                    format!("mount path {:?} is not absolute", v.mount_path),
+                )
+                .with_hint("mount paths start with `/`, e.g. /var/lib/data"),
+            );
         }
     }
     for (i, x) in c
@@ -726,11 +747,17 @@ fn workload_rules(
     {
         for m in &x.volume_mounts {
             if !volume_names.contains(m) {
-                out.push(Diagnostic::error(
-                    S,
-                    at(&format!("{}.volumeMounts", container_path(c, i))),
-                    format!("no volume named {m:?} in this workload"),
-                ).with_hint(format!("declare it under workloads.{}.volumes first", w.name)));
+                out.push(
+                    Diagnostic::error(
+                        S,
+                        at(&format!("{}.volumeMounts", container_path(c, i))),
+                        format!("no volume named {m:?} in this workload"),
+                    )
+                    .with_hint(format!(
+                        "declare it under workloads.{}.volumes first",
+                        w.name
+                    )),
+                );
             }
         }
     }
@@ -750,11 +777,14 @@ fn workload_rules(
                 );
             }
             if op == "Exists" && t.value.is_some() {
-                out.push(Diagnostic::error(
-                    S,
-                    join(&path, "value"),
-                    "a toleration with operator Exists takes no value",
-                ).with_hint("remove `value`, or use operator Equal"));
+                out.push(
+                    Diagnostic::error(
+                        S,
+                        join(&path, "value"),
+                        "a toleration with operator Exists takes no value",
+                    )
+                    .with_hint("remove `value`, or use operator Equal"),
+                );
             }
         }
         if let Some(e) = &t.effect {
@@ -781,30 +811,39 @@ fn workload_rules(
         }
         let min = h.min_replicas.unwrap_or_else(|| w.replicas(env));
         if h.max_replicas < min.max(1) {
-            out.push(Diagnostic::error(
-                S,
-                at("hpa.maxReplicas"),
-                format!("maxReplicas {} is below minReplicas {min}", h.max_replicas),
-            ).with_hint("raise hpa.maxReplicas to at least hpa.minReplicas (or lower minReplicas)"));
+            out.push(
+                Diagnostic::error(
+                    S,
+                    at("hpa.maxReplicas"),
+                    format!("maxReplicas {} is below minReplicas {min}", h.max_replicas),
+                )
+                .with_hint(
+                    "raise hpa.maxReplicas to at least hpa.minReplicas (or lower minReplicas)",
+                ),
+            );
         }
     }
     if let Some(pdb) = &c.pdb {
         if !c.kind.is_long_running() {
-            out.push(Diagnostic::error(
-                S,
-                at("pdb"),
-                format!(
-                    "a PodDisruptionBudget does not apply to a {}",
-                    c.kind.as_str()
+            out.push(
+                Diagnostic::error(
+                    S,
+                    at("pdb"),
+                    format!(
+                        "a PodDisruptionBudget does not apply to a {}",
+                        c.kind.as_str()
+                    ),
+                )
+                .with_hint(
+                    "PodDisruptionBudgets protect Deployments and StatefulSets; remove `pdb` here",
                 ),
-            ).with_hint("PodDisruptionBudgets protect Deployments and StatefulSets; remove `pdb` here"));
+            );
         }
         if pdb.min_available.is_some() && pdb.max_unavailable.is_some() {
-            out.push(Diagnostic::error(
-                S,
-                at("pdb"),
-                "set minAvailable or maxUnavailable, not both",
-            ).with_hint("a PodDisruptionBudget takes one of the two; keep the one you mean"));
+            out.push(
+                Diagnostic::error(S, at("pdb"), "set minAvailable or maxUnavailable, not both")
+                    .with_hint("a PodDisruptionBudget takes one of the two; keep the one you mean"),
+            );
         }
     }
     if let Some(ing) = &c.ingress {
@@ -914,24 +953,30 @@ fn workload_rules(
             }
         }
     } else if c.cron.is_some() {
-        out.push(Diagnostic::error(
-            S,
-            at("cron"),
-            format!(
-                "`cron` only applies to a CronJob, this is a {}",
-                c.kind.as_str()
-            ),
-        ).with_hint("set `kind: CronJob` on this workload, or remove `cron`"));
+        out.push(
+            Diagnostic::error(
+                S,
+                at("cron"),
+                format!(
+                    "`cron` only applies to a CronJob, this is a {}",
+                    c.kind.as_str()
+                ),
+            )
+            .with_hint("set `kind: CronJob` on this workload, or remove `cron`"),
+        );
     }
     if c.job.is_some() && c.kind.is_long_running() {
-        out.push(Diagnostic::error(
-            S,
-            at("job"),
-            format!(
-                "`job` only applies to a Job or CronJob, this is a {}",
-                c.kind.as_str()
-            ),
-        ).with_hint("set `kind: Job` or `kind: CronJob`, or remove `job`"));
+        out.push(
+            Diagnostic::error(
+                S,
+                at("job"),
+                format!(
+                    "`job` only applies to a Job or CronJob, this is a {}",
+                    c.kind.as_str()
+                ),
+            )
+            .with_hint("set `kind: Job` or `kind: CronJob`, or remove `job`"),
+        );
     }
 
     for (i, dep) in c.depends_on.iter().enumerate() {
@@ -948,11 +993,14 @@ fn workload_rules(
                 )),
             );
         } else if dep == &w.name {
-            out.push(Diagnostic::error(
-                S,
-                at(&format!("dependsOn[{i}]")),
-                "a workload cannot depend on itself",
-            ).with_hint("remove this entry from dependsOn"));
+            out.push(
+                Diagnostic::error(
+                    S,
+                    at(&format!("dependsOn[{i}]")),
+                    "a workload cannot depend on itself",
+                )
+                .with_hint("remove this entry from dependsOn"),
+            );
         }
     }
 }
@@ -992,11 +1040,11 @@ fn check_image(
     out: &mut Vec<Diagnostic>,
 ) {
     if image.trim().is_empty() || image.contains(char::is_whitespace) {
-        out.push(Diagnostic::error(
-            file,
-            path,
-            format!("invalid image reference {image:?}"),
-        ).with_hint("use registry/repository:tag, e.g. registry.example.com/acme/shop:1.0.0"));
+        out.push(
+            Diagnostic::error(file, path, format!("invalid image reference {image:?}")).with_hint(
+                "use registry/repository:tag, e.g. registry.example.com/acme/shop:1.0.0",
+            ),
+        );
         return;
     }
     if !env.strict {
@@ -1214,7 +1262,12 @@ fn quota_rules(p: &Product, usage: &Usage, out: &mut Vec<Diagnostic>) {
             .unwrap_or_else(|| d.to_string())
     };
     let checks: [(&str, &str, String, bool); 4] = [
-        ("cpu", "cpu requests", text(&quota.cpu, env.quota_cpu), false),
+        (
+            "cpu",
+            "cpu requests",
+            text(&quota.cpu, env.quota_cpu),
+            false,
+        ),
         (
             "memory",
             "memory requests",
@@ -1248,7 +1301,10 @@ fn quota_rules(p: &Product, usage: &Usage, out: &mut Vec<Diagnostic>) {
                     m.display_cpu()
                 }
             };
-            let (side, res) = what.split_once(' ').map(|(r, s)| (s, r)).unwrap_or(("requests", "cpu"));
+            let (side, res) = what
+                .split_once(' ')
+                .map(|(r, s)| (s, r))
+                .unwrap_or(("requests", "cpu"));
             out.push(
                 Diagnostic::error(
                     S,
