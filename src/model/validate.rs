@@ -902,7 +902,7 @@ fn workload_rules(
                         Diagnostic::error(
                             S,
                             at(&format!("rollout.{field}")),
-                            format!("{s:?} is neither a number nor a percentage"),
+                            format!("{s:?} is not a percentage from 0% to 100%"),
                         )
                         .with_hint("use e.g. 1 or \"25%\""),
                     );
@@ -1206,7 +1206,7 @@ fn check_extra_container(
                     join(path, &format!("env.{key}")),
                     format!("secret-looking variable {key:?} has an inline value"),
                 )
-                .with_hint("load it from a Secret instead"),
+                .with_hint("load it from a Secret: `secrets: [{secret: NAME, env: {VAR: key}}]` on the workload"),
             );
         }
     }
