@@ -61,6 +61,8 @@ const KEY_OBJECTS: &str = "objects.json";
 /// The API server refuses ConfigMaps whose data exceeds 1 MiB; stay well
 /// under it so keys and the record's other fields always fit.
 const PART_BUDGET: usize = 900 * 1024;
+/// Compressed bytes per ConfigMap: the budget less room for the key.
+const CHUNK: usize = PART_BUDGET - 1024;
 /// Room kept in the record for `objects.json`, which is only known at the end.
 const OBJECTS_BUDGET: usize = 128 * 1024;
 /// Longest failure message kept per object once the outcomes outgrow their room.
@@ -214,9 +216,9 @@ impl<'a> History<'a> {
 
         let blob = compress(desired)?;
         let sha = hex::encode(Sha256::digest(&blob));
-        let first_len = blob.len().min(PART_BUDGET - OBJECTS_BUDGET);
+        let first_len = blob.len().min(CHUNK - OBJECTS_BUDGET);
         let (first, rest) = blob.split_at(first_len);
-        let parts: Vec<&[u8]> = rest.chunks(PART_BUDGET).collect();
+        let parts: Vec<&[u8]> = rest.chunks(CHUNK).collect();
         let objects = encode_objects(&meta.objects);
 
         let api = self.api();
@@ -328,7 +330,7 @@ impl<'a> History<'a> {
             .iter()
             .map(|cm| self.parse_meta(cm))
             .collect::<Result<Vec<_>, _>>()?;
-        metas.sort_by(|a, b| b.number.cmp(&a.number));
+        metas.sort_by_key(|m| std::cmp::Reverse(m.number));
         Ok(metas)
     }
 
