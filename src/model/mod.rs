@@ -686,6 +686,7 @@ fn strip_location(message: &str) -> String {
 }
 
 /// One step of a field path: a mapping key or a list index.
+#[derive(Clone, Copy)]
 enum Segment<'a> {
     Key(&'a str),
     Index(usize),
@@ -758,6 +759,20 @@ fn starts_with_key(content: &str, key: &str) -> bool {
 /// Best-effort 1-based line of a dotted field path in block-style YAML, for
 /// problems found after parsing (merged settings, values read as JSON).
 pub(crate) fn find_line(text: &str, path: &str) -> Option<usize> {
+    locate(text, path).map(|(line, _)| line)
+}
+
+/// Like [`find_line`], but only when the whole path is in the file: as
+/// block lines, or with its last steps written flow style on the line found
+/// (`resources: {requests: {cpu: 2}}`). For semantic problems, whose path
+/// may name a field the file leaves to a default.
+pub(crate) fn find_line_exact(text: &str, path: &str) -> Option<usize> {
+    locate(text, path).and_then(|(line, complete)| complete.then_some(line))
+}
+
+/// The deepest line of `path` found, and whether the rest of the path is
+/// on that line.
+fn locate(text: &str, path: &str) -> Option<(usize, bool)> {
     if text.is_empty() || path.is_empty() {
         return None;
     }
@@ -775,7 +790,10 @@ pub(crate) fn find_line(text: &str, path: &str) -> Option<usize> {
         (Some((p, true)), Some(d)) => d > p,
         (Some((p, _)), None) => l.indent > p,
     };
-    for seg in segments(path) {
+    let segs = segments(path);
+    let mut complete = true;
+    for (n, seg) in segs.iter().enumerate() {
+        let seg = *seg;
         let mut hit = None;
         let mut level = None;
         let mut items = 0usize;
@@ -815,8 +833,19 @@ pub(crate) fn find_line(text: &str, path: &str) -> Option<usize> {
             }
             // Flow style (`{cpu: 1}`) or a key not in the file: stop at the
             // deepest line found.
-            None => break,
+            None => {
+                complete = found.is_some_and(|line| {
+                    let text = text.lines().nth(line).unwrap_or("");
+                    segs[n..].iter().all(|s| match s {
+                        Segment::Key(k) => {
+                            text.contains(&format!("{k}:")) || text.contains(&format!("\"{k}\":"))
+                        }
+                        Segment::Index(_) => text.contains('['),
+                    })
+                });
+                break;
+            }
         }
     }
-    found.map(|i| i + 1)
+    found.map(|i| (i + 1, complete))
 }

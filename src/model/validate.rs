@@ -6,7 +6,7 @@ use super::defaults::{self, is_placeholder, is_secret_key};
 use super::diag::{join, Diagnostic};
 use super::quantity::{self, Milli};
 use super::settings::*;
-use super::{Product, SETTINGS_FILE, SPEC_FILE};
+use super::{find_line_exact, Product, SETTINGS_FILE, SPEC_FILE};
 use crate::render::{self, EffectiveWorkload};
 use std::collections::BTreeSet;
 
@@ -19,7 +19,30 @@ pub fn validate(product: &Product) -> Vec<Diagnostic> {
     manifest_rules(product, &mut out);
     settings_rules(product, &mut out);
     out.extend(product.warnings.iter().cloned());
+    add_lines(product, &mut out);
     out
+}
+
+/// Line numbers for the problems found after loading, where the field is
+/// written in the file (in the environment's overlay first, where the
+/// merged value most likely came from).
+fn add_lines(p: &Product, out: &mut [Diagnostic]) {
+    let read = |file: &str| std::fs::read_to_string(p.dir.join(file)).unwrap_or_default();
+    let texts = [
+        (SETTINGS_FILE, read(SETTINGS_FILE)),
+        (SPEC_FILE, read(SPEC_FILE)),
+        (p.manifest_file.as_str(), read(&p.manifest_file)),
+    ];
+    for d in out.iter_mut() {
+        if d.line.is_some() || d.path.is_empty() {
+            continue;
+        }
+        let Some((_, text)) = texts.iter().find(|(file, _)| *file == d.file) else {
+            continue;
+        };
+        let overlay = format!("environments.{}.{}", p.env, d.path);
+        d.line = find_line_exact(text, &overlay).or_else(|| find_line_exact(text, &d.path));
+    }
 }
 
 /// DNS-1123 label: what namespaces, Services and most object names need.
