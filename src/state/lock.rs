@@ -5,6 +5,10 @@
 //! Taking over an expired lease and renewing both replace the Lease with the
 //! resourceVersion that was read: if anyone else wrote it in between, the API
 //! server refuses, so two contenders can never both believe they hold it.
+//!
+//! Expiry is judged by this machine's clock against the renewTime the holder
+//! wrote with its own; clocks off by more than the TTL can make a live lock
+//! look expired, which is why the TTL is a minute rather than seconds.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
