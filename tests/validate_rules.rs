@@ -279,6 +279,30 @@ fn base_fixture_is_valid_in_every_environment() {
     }
 }
 
+/// Overlays that change nothing (`prod:` alone, `dev: {}`) and merge-patch
+/// deletions (`null`) are fine.
+#[test]
+fn empty_overlays_and_deletions_are_valid() {
+    let tmp = TempDir::new("empty-overlays");
+    copy_files(&fixtures().join("base"), &tmp.0, &[]);
+    let settings = tmp.0.join("floe-deploy.yaml");
+    let mut text = fs::read_to_string(&settings).unwrap();
+    text.push_str(
+        "environments:\n  prod:\n  dev: {}\n  staging:\n    workloads:\n      code-location:\n        resources: null\n",
+    );
+    fs::write(&settings, text).unwrap();
+    for env in ["dev", "staging", "prod"] {
+        let out = Command::new(FLOE)
+            .args(["validate", "--env", env])
+            .current_dir(&tmp.0)
+            .env_remove("FLOE_ENV")
+            .output()
+            .expect("run floe");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{env}:\n{stdout}");
+    }
+}
+
 #[test]
 fn every_invalid_case_prints_its_expected_report() {
     let dirs = case_dirs();

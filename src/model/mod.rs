@@ -331,7 +331,12 @@ fn check_settings_layer(
     match serde_path_to_error::deserialize::<_, DeploySettings>(value) {
         Ok(_) => true,
         Err(err) => {
-            let path = diag::join(prefix, &clean_path(&err.path().to_string()));
+            let inner = clean_path(&err.path().to_string());
+            let path = if inner.is_empty() {
+                prefix.to_string()
+            } else {
+                diag::join(prefix, &inner)
+            };
             diags.push(type_diagnostic(
                 file,
                 &path,
@@ -411,6 +416,9 @@ fn check_overlays(layer: &Layer, env: Environment, diags: &mut Vec<Diagnostic>) 
                 .with_line(find_line(&layer.text, &nested))
                 .with_hint("move the nested overlay up to the file's own `environments:`"),
             );
+        } else if overlay.is_null() {
+            // `prod:` with nothing under it changes nothing.
+            failed = false;
         } else {
             let mut overlay = overlay.clone();
             strip_nulls(&mut overlay);
@@ -418,7 +426,12 @@ fn check_overlays(layer: &Layer, env: Environment, diags: &mut Vec<Diagnostic>) 
                 // A partial overlay may leave out required fields that the
                 // file it patches has; the merged result is checked later.
                 Err(err) if !err.inner().to_string().starts_with("missing field") => {
-                    let path = diag::join(&at, &clean_path(&err.path().to_string()));
+                    let inner = clean_path(&err.path().to_string());
+                    let path = if inner.is_empty() {
+                        at.clone()
+                    } else {
+                        diag::join(&at, &inner)
+                    };
                     diags.push(type_diagnostic(
                         &layer.file,
                         &path,
@@ -460,6 +473,9 @@ fn merge_settings(
             .value
             .get("environments")
             .and_then(|e| e.get(env.as_str()))
+            // A merge patch that is not a mapping would replace the whole
+            // document; an empty `prod:` changes nothing.
+            .filter(|o| o.is_object())
         {
             json_patch::merge(&mut merged, overlay);
         }
