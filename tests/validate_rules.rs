@@ -346,3 +346,31 @@ fn issue_2_missing_floe_yaml_exits_3() {
     assert_eq!(out.code, 3, "stderr: {}", out.stderr);
     assert!(out.stderr.starts_with("Error: floe.yaml not found"));
 }
+
+/// `-o json` carries the same diagnostic: file, path, line, message, hint.
+#[test]
+fn json_report_has_file_path_line_and_hint() {
+    let case = fixtures().join("invalid/unknown-field-settings");
+    let tmp = TempDir::new("json-report");
+    copy_files(&fixtures().join("base"), &tmp.0, &[]);
+    copy_files(&case, &tmp.0, &CONTROL_FILES);
+    let out = Command::new(FLOE)
+        .args(["validate", "--env", "dev", "-o", "json"])
+        .current_dir(&tmp.0)
+        .env_remove("FLOE_ENV")
+        .output()
+        .expect("run floe");
+    assert_eq!(out.status.code(), Some(5));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    assert_eq!(report["valid"], serde_json::json!(false));
+    assert_eq!(report["error_count"], serde_json::json!(1));
+    let d = &report["diagnostics"][0];
+    assert_eq!(d["severity"], "error");
+    assert_eq!(d["file"], "floe-deploy.yaml");
+    assert_eq!(d["path"], "workloads.code-location.replica");
+    assert_eq!(d["line"], 5);
+    assert_eq!(d["message"], "unknown field `replica`");
+    assert!(d["hint"]
+        .as_str()
+        .is_some_and(|h| h.starts_with("did you mean `replicas`?")));
+}
