@@ -148,12 +148,14 @@ EOF
 }
 
 run_id=0
-new_namespace() { # variant -> name of a fresh namespace, product generated in $work/p-<ns>
+ns=""
+new_namespace() { # variant -> sets $ns to a fresh namespace, product generated in $work/p-$ns
+  # (sets a global rather than printing: a $(...) subshell would lose
+  # run_id and namespaces)
   run_id=$(( run_id + 1 ))
-  local ns="$prefix-$1-$run_id"
+  ns="$prefix-$1-$run_id"
   namespaces+=("$ns")
   gen_product "$work/p-$ns" "$ns"
-  echo "$ns"
 }
 
 # Sanity check of the product (no cluster needed).
@@ -181,7 +183,7 @@ kubeconfig="$KUBECONFIG"
 
 # ---- 4. measure
 now() { date +%s.%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f\n", b - a }'; }
 
 # Deletes a namespace and waits until it (and so its pods) is gone, so the
 # next run starts on an idle control plane with free node capacity.
@@ -199,8 +201,8 @@ check_ready() { # ns
 }
 
 run_floe() { # round
-  local ns dir t0 t1
-  ns="$(new_namespace floe)"; dir="$work/p-$ns"
+  local dir t0 t1
+  new_namespace floe; dir="$work/p-$ns"
   t0=$(now)
   /usr/bin/time -v -o "$work/time-floe-$1.txt" \
     "$floe" deploy "$dir" --env dev -y --kubeconfig "$kubeconfig" >"$work/floe-$1.out" 2>&1 \
@@ -214,8 +216,8 @@ run_floe() { # round
 }
 
 run_kubectl() { # round seq|par
-  local ns dir t0 t1 t2
-  ns="$(new_namespace "kubectl-$2")"; dir="$work/p-$ns"
+  local dir t0 t1 t2
+  new_namespace "kubectl-$2"; dir="$work/p-$ns"
   "$floe" render "$dir" --env dev >"$dir/rendered.yaml"
   "$floe" render "$dir" --env dev -o json \
     | jq -r '.items[] | select(.kind == "Deployment") | .metadata.name' >"$dir/deployments.txt"
