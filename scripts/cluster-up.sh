@@ -43,6 +43,14 @@ mkdir -p "$dir"
 dir="$(cd "$dir" && pwd)"
 mkdir -p "$dir/pki" "$dir/logs" "$dir/pids" "$dir/kwok"
 if [[ -d /dev/shm && -w /dev/shm ]]; then
+  # etcd data of runs that were killed without cluster-down (no process uses
+  # it, older than 10 min) would hold tmpfs memory forever: remove it.
+  for stale in /dev/shm/floe-etcd-*; do
+    [[ -d "$stale" && -n "$(find "$stale" -maxdepth 0 -mmin +10)" ]] || continue
+    # (pattern from a file: grep's own command line must not contain it)
+    grep -qsF -f <(printf '%s\n' "--data-dir=$stale") /proc/[0-9]*/cmdline && continue
+    rm -rf "$stale"
+  done
   etcd_data="$(mktemp -d /dev/shm/floe-etcd-XXXXXX)"
 else
   etcd_data="$dir/etcd-data"

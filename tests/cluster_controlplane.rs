@@ -366,3 +366,38 @@ async fn admin_is_authenticated_by_client_cert_and_rbac_denies_unbound_accounts(
         "secrets stay forbidden"
     );
 }
+
+#[tokio::test]
+async fn two_clusters_run_at_once() {
+    let (a, b) = (support::client().await, support::second_client().await);
+    let ns = support::unique_name("only-in-a");
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(a.clone());
+    namespaces
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": ns}})).unwrap(),
+        )
+        .await
+        .unwrap();
+    let in_b: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(b.clone());
+    assert!(
+        in_b.get_opt(&ns).await.unwrap().is_none(),
+        "the clusters share no state"
+    );
+    let uid = |c: kube::Client| async move {
+        let nss: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(c);
+        nss.get("kube-system").await.unwrap().uid().unwrap()
+    };
+    assert_ne!(uid(a).await, uid(b.clone()).await, "two distinct clusters");
+    let nodes: Api<k8s_openapi::api::core::v1::Node> = Api::all(b);
+    let ready = nodes
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .filter(|n| condition(*n, "Ready").as_deref() == Some("True"))
+        .count();
+    assert!(ready >= 3, "the second cluster has its default nodes");
+    namespaces.delete(&ns, &Default::default()).await.unwrap();
+}

@@ -40,6 +40,8 @@ use serde_json::{json, Value};
 
 /// Environment variable holding the test cluster's kubeconfig path.
 pub const KUBECONFIG_ENV: &str = "FLOE_TEST_KUBECONFIG";
+/// Environment variable holding a second cluster's kubeconfig (multi-cluster tests).
+pub const SECOND_KUBECONFIG_ENV: &str = "FLOE_TEST_KUBECONFIG_2";
 /// Environment variable holding the cluster's run directory (logs/, pids/).
 pub const CLUSTER_DIR_ENV: &str = "FLOE_CLUSTER_DIR";
 /// Default bound of every wait: generous, CI machines are busy.
@@ -54,13 +56,24 @@ const POLL: Duration = Duration::from_millis(250);
 
 /// Path of the test cluster's kubeconfig, or a panic explaining how to get one.
 pub fn kubeconfig_path() -> PathBuf {
-    match std::env::var_os(KUBECONFIG_ENV) {
+    kubeconfig_from(KUBECONFIG_ENV)
+}
+
+/// Path of the second test cluster's kubeconfig (multi-cluster tests), or a
+/// panic explaining how to get one.
+pub fn second_kubeconfig_path() -> PathBuf {
+    kubeconfig_from(SECOND_KUBECONFIG_ENV)
+}
+
+fn kubeconfig_from(var: &str) -> PathBuf {
+    match std::env::var_os(var) {
         Some(p) if !p.is_empty() => PathBuf::from(p),
         _ => panic!(
-            "no test cluster: {KUBECONFIG_ENV} is not set.\n\
+            "no test cluster: {var} is not set.\n\
              Cluster tests need the local control plane. Run `bash scripts/test.sh` \
-             (starts one, runs every test, stops it), or start one yourself with \
-             `bash scripts/cluster-up.sh`, then `source <run dir>/env` and run `cargo test`."
+             (starts two clusters, runs every test, stops them), or start one yourself with \
+             `bash scripts/cluster-up.sh`, then `source <run dir>/env` and run `cargo test` \
+             ({SECOND_KUBECONFIG_ENV}: the kubeconfig of a second cluster)."
         ),
     }
 }
@@ -78,9 +91,18 @@ pub fn cluster_dir() -> Option<PathBuf> {
 /// A client for the test cluster (admin: `system:masters`). Panics with a clear
 /// message when the cluster is not configured or does not answer.
 pub async fn client() -> Client {
-    let path = kubeconfig_path();
-    let kubeconfig = Kubeconfig::read_from(&path)
-        .unwrap_or_else(|e| panic!("cannot read {KUBECONFIG_ENV}={}: {e}", path.display()));
+    client_for(KUBECONFIG_ENV, &kubeconfig_path()).await
+}
+
+/// A client for the second test cluster (`FLOE_TEST_KUBECONFIG_2`), for
+/// multi-cluster tests; same checks as [`client`].
+pub async fn second_client() -> Client {
+    client_for(SECOND_KUBECONFIG_ENV, &second_kubeconfig_path()).await
+}
+
+async fn client_for(var: &str, path: &std::path::Path) -> Client {
+    let kubeconfig = Kubeconfig::read_from(path)
+        .unwrap_or_else(|e| panic!("cannot read {var}={}: {e}", path.display()));
     let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
         .await
         .unwrap_or_else(|e| panic!("invalid kubeconfig {}: {e}", path.display()));
@@ -89,11 +111,11 @@ pub async fn client() -> Client {
     match tokio::time::timeout(Duration::from_secs(15), client.apiserver_version()).await {
         Ok(Ok(_)) => client,
         Ok(Err(e)) => panic!(
-            "test cluster at {server} (from {KUBECONFIG_ENV}={}) is not reachable: {e}\n\
+            "test cluster at {server} (from {var}={}) is not reachable: {e}\n\
              Is it still running? `bash scripts/test.sh` starts a fresh one.",
             path.display()
         ),
-        Err(_) => panic!("test cluster at {server} did not answer within 15s"),
+        Err(_) => panic!("test cluster at {server} (from {var}) did not answer within 15s"),
     }
 }
 
