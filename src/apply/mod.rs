@@ -84,7 +84,7 @@ pub struct ApplyOptions {
 impl Default for ApplyOptions {
     fn default() -> Self {
         ApplyOptions {
-            concurrency: 8,
+            concurrency: 16,
             object_timeout: Duration::from_secs(300),
             overall_timeout: Duration::from_secs(1800),
             force_conflicts: false,
@@ -495,6 +495,9 @@ async fn wait_healthy(
     let mut last_message = String::new();
     let mut stuck_since: Option<Instant> = None;
     let mut last_pod_check = Instant::now() - Duration::from_secs(60);
+    // Most objects are ready within a moment of being applied; poll soon,
+    // then back off to the configured interval.
+    let mut interval = Duration::from_millis(100).min(options.poll_interval);
     loop {
         let live = match api.get(&key.name).await {
             Ok(o) => serde_json::to_value(o).unwrap_or(Value::Null),
@@ -565,11 +568,12 @@ async fn wait_healthy(
                 }
             }
         }
-        if wait_or_cancel(options.poll_interval, cancel).await {
+        if wait_or_cancel(interval, cancel).await {
             return Err(StepFailure::plain(format!(
                 "interrupted while waiting: {last_message}"
             )));
         }
+        interval = (interval * 2).min(options.poll_interval);
     }
 }
 

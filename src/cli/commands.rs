@@ -142,6 +142,7 @@ fn plan_options(args: &PlanArgs) -> PlanOptions {
         allow_prune_namespace: args.allow_prune_namespace,
         allow_prune_data: args.allow_prune_data,
         allow_mass_prune: args.allow_mass_prune,
+        dry_run_all: args.dry_run_all,
         ..PlanOptions::default()
     }
 }
@@ -356,9 +357,10 @@ fn connect_blocking(
     .map_err(cluster_failure)
 }
 
-fn session_options(args: &ApplyArgs, source: String) -> SessionOptions {
+fn session_options(args: &ApplyArgs, concurrency: usize, source: String) -> SessionOptions {
     SessionOptions {
         apply: ApplyOptions {
+            concurrency,
             object_timeout: Duration::from_secs(args.timeout.max(1)),
             overall_timeout: Duration::from_secs(args.overall_timeout.max(1)),
             force_conflicts: args.force_conflicts,
@@ -417,6 +419,7 @@ fn apply_cmd(
             &c,
             &plan,
             apply_args,
+            plan_args.concurrency.into(),
             format!("plan {}", target.display()),
         );
     }
@@ -478,7 +481,14 @@ fn plan_and_execute(
         .unwrap_or_else(|_| product_args.dir.clone())
         .display()
         .to_string();
-    execute(&rt, &c, &plan, apply_args, format!("dir {source}"))
+    execute(
+        &rt,
+        &c,
+        &plan,
+        apply_args,
+        plan_args.concurrency.into(),
+        format!("dir {source}"),
+    )
 }
 
 /// Shows the plan, asks for approval, applies it and reports.
@@ -487,6 +497,7 @@ fn execute(
     c: &cluster::Cluster,
     plan: &Plan,
     args: &ApplyArgs,
+    concurrency: usize,
     source: String,
 ) -> Result<i32, Failure> {
     let json = args.format == ProgressFormat::Json;
@@ -539,7 +550,7 @@ fn execute(
         Mode::Plain
     };
     let reporter = CliReporter::new(mode, plan.changes.iter().filter(|c| c.is_change()).count());
-    let options = session_options(args, source);
+    let options = session_options(args, concurrency, source);
     let result = rt.block_on(async {
         let (tx, rx) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
@@ -743,6 +754,7 @@ fn undo_cmd(
         &c,
         &plan,
         apply_args,
+        plan_args.concurrency.into(),
         format!("undo to revision {number}"),
     )
 }

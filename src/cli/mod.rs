@@ -103,7 +103,8 @@ pub struct ClusterArgs {
 /// Pruning guardrails and concurrency shared by plan and apply.
 #[derive(Debug, Clone, clap::Args)]
 pub struct PlanArgs {
-    /// Server-side dry runs in flight at once.
+    /// Objects in flight at once: server-side dry runs while planning,
+    /// applies and health checks while applying.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
     /// Allow destroying a Namespace that floe owns.
@@ -115,6 +116,10 @@ pub struct PlanArgs {
     /// Allow destroying more than half of the objects floe owns in the namespace.
     #[arg(long)]
     pub allow_mass_prune: bool,
+    /// Run a server-side dry run for every object, also those whose live
+    /// state already proves them unchanged (slower; for debugging a plan).
+    #[arg(long)]
+    pub dry_run_all: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
