@@ -15,6 +15,12 @@
 #   floe-worker-1  zone-a  pool=general  8 CPU, 32Gi, 110 pods
 #   floe-worker-2  zone-b  pool=general  8 CPU, 32Gi, 110 pods
 #   floe-batch-1   zone-a  pool=batch    8 CPU, 32Gi, 110 pods, taint dedicated=batch:NoSchedule
+#
+# Storage (there is no provisioner): a default StorageClass `standard`
+# (kubernetes.io/no-provisioner, WaitForFirstConsumer) and 60 pre-created
+# hostPath PersistentVolumes of 10Gi, ReadWriteOnce, class standard, reclaim
+# policy Retain (a volume whose claim is deleted stays Released, not reused).
+# The volume binding controller binds claims to them; nothing is ever written.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 
@@ -24,12 +30,12 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --dir) dir="$2"; shift 2 ;;
     --no-nodes) nodes=0; shift ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "cluster-up: unknown argument: $1" >&2; exit 2 ;;
   esac
 done
 
-for tool in openssl curl jq python3 setsid; do
+for tool in openssl curl jq python3 setsid kubectl; do
   command -v "$tool" >/dev/null || { echo "cluster-up: '$tool' is required" >&2; exit 1; }
 done
 
@@ -305,6 +311,45 @@ if (( nodes )); then
   wait_for kwok 90 nodes_ready
 fi
 
+# ---- storage: a default StorageClass and pre-created volumes, in one apply
+pv_count=60
+storage_yaml() {
+  cat <<EOF
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: standard
+  annotations:
+    storageclass.kubernetes.io/is-default-class: "true"
+provisioner: kubernetes.io/no-provisioner
+volumeBindingMode: WaitForFirstConsumer
+reclaimPolicy: Retain
+EOF
+  local i
+  for i in $(seq -w 1 "$pv_count"); do
+    cat <<EOF
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata:
+  name: floe-pv-$i
+  labels:
+    floe.dev/local-storage: "true"
+spec:
+  storageClassName: standard
+  capacity:
+    storage: 10Gi
+  accessModes: [ReadWriteOnce]
+  persistentVolumeReclaimPolicy: Retain
+  hostPath:
+    path: $dir/volumes/floe-pv-$i
+    type: DirectoryOrCreate
+EOF
+  done
+}
+storage_yaml | kubectl --kubeconfig "$dir/kubeconfig" apply -f - >"$dir/logs/storage.log" 2>&1 \
+  || fail "creating the StorageClass and PersistentVolumes failed (see $dir/logs/storage.log)"
+
 trap - ERR
 t1=$(date +%s.%N)
 startup="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')"
@@ -320,6 +365,7 @@ cat >&2 <<EOF
 floe local cluster is up in ${startup}s (Kubernetes $("$bin" kube-apiserver --version 2>/dev/null | awk '{print $2}'), API $server)
   run directory : $dir   (logs in logs/, PIDs in pids/, ports in ports)
   kubeconfig    : $dir/kubeconfig   (admin, system:masters)
+  storage       : default StorageClass standard (no provisioner, WaitForFirstConsumer), $pv_count PersistentVolumes of 10Gi (ReadWriteOnce)
 
 Use it:
   source $dir/env          # sets KUBECONFIG and FLOE_TEST_KUBECONFIG

@@ -558,6 +558,7 @@ pub async fn check_fresh(cluster: &Cluster, plan: &Plan) -> Result<(), StaleErro
 ///    equal, so no other manager's ownership can conflict), and
 /// 2. every field in floe's own Apply entry of managedFields is still in
 ///    `desired` (nothing floe set before would be removed).
+///
 /// Anything the check cannot prove (a quantity the server respelled, a list
 /// the server reordered or defaulted) falls back to the dry run, so the
 /// shortcut can only ever miss, never mislead.
