@@ -8,16 +8,11 @@
 # A cold build downloads the modules from the Go module proxy (default GOPATH,
 # GOFLAGS=-mod=mod) and takes several minutes on 2 cores (see
 # docs/test-infrastructure-registry.md). Progress goes to stderr, the path to
-# stdout. With FLOE_TEST_COSIGN set to an executable, that one is printed instead.
+# stdout.
 set -euo pipefail
 
 version="${1:-${FLOE_COSIGN_VERSION:-v3.1.3}}"
 [[ "$version" == v* ]] || version="v$version"
-
-if [[ -n "${FLOE_TEST_COSIGN:-}" && -x "${FLOE_TEST_COSIGN}" && -z "${1:-}" ]]; then
-  echo "$FLOE_TEST_COSIGN"
-  exit 0
-fi
 
 major="${version#v}"; major="${major%%.*}"
 case "$major" in
