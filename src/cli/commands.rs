@@ -1,9 +1,10 @@
 //! One function per command.
 
+use super::artifact::{self, Fetched};
 use super::progress::{CliReporter, Mode};
 use super::{
-    exit, ApplyArgs, ClusterArgs, Command, EnvArg, Failure, GraphFormat, PlanArgs, PlanFormat,
-    ProductArgs, ProgressFormat, RenderFormat, ReportFormat,
+    exit, ApplyArgs, ClusterArgs, Command, EnvArg, Failure, GraphFormat, OciArgs, PlanArgs,
+    PlanFormat, ProductArgs, ProgressFormat, RenderFormat, ReportFormat,
 };
 use crate::apply::session::{self, SessionOptions};
 use crate::apply::{ApplyOptions, Outcome as ObjectResult};
@@ -29,6 +30,7 @@ pub fn run(command: Command) -> Result<i32, Failure> {
             product,
             cluster,
             plan,
+            oci,
             format,
             out,
             detailed_exitcode,
@@ -36,6 +38,7 @@ pub fn run(command: Command) -> Result<i32, Failure> {
             &product,
             &cluster,
             &plan,
+            &oci,
             format,
             out.as_deref(),
             detailed_exitcode,
@@ -47,7 +50,8 @@ pub fn run(command: Command) -> Result<i32, Failure> {
             cluster,
             plan,
             apply,
-        } => apply_cmd(&target, env, image, &cluster, &plan, &apply),
+            oci,
+        } => apply_cmd(&target, env, image, &cluster, &plan, &apply, &oci),
         Command::Deploy {
             source,
             env,
@@ -55,7 +59,9 @@ pub fn run(command: Command) -> Result<i32, Failure> {
             cluster,
             plan,
             apply,
-        } => deploy_cmd(&source, env, image, &cluster, &plan, &apply),
+            oci,
+        } => deploy_cmd(&source, env, image, &cluster, &plan, &apply, &oci),
+        Command::Artifact { command } => super::artifact::run(command),
         Command::History {
             product,
             cluster,
@@ -151,15 +157,17 @@ fn plan_cmd(
     args: &ProductArgs,
     cluster_args: &ClusterArgs,
     plan_args: &PlanArgs,
+    oci: &OciArgs,
     format: PlanFormat,
     out: Option<&std::path::Path>,
     detailed_exitcode: bool,
 ) -> Result<i32, Failure> {
+    let rt = runtime()?;
+    let (args, fetched) = &product_source(&rt, args, oci)?;
     let product = load_valid(args)?;
     let desired = render::render(&product);
     graph_of(&desired)?;
-    let rt = runtime()?;
-    let plan = rt.block_on(async {
+    let mut plan = rt.block_on(async {
         let c = cluster::connect(
             cluster_args.kubeconfig.as_deref(),
             cluster_args.context.as_deref(),
@@ -170,6 +178,7 @@ fn plan_cmd(
             .await
             .map_err(plan_failure)
     })?;
+    plan.source = fetched.as_ref().map(plan_source);
     if let Some(path) = out {
         std::fs::write(path, plan_render::to_json(&plan)).map_err(|e| {
             Failure::new(
@@ -194,6 +203,73 @@ fn plan_cmd(
         return Ok(2);
     }
     Ok(exit::SUCCESS)
+}
+
+/// A product directory as given, or the cache directory of an `oci://`
+/// artifact pulled by digest and verified.
+fn product_source(
+    rt: &tokio::runtime::Runtime,
+    args: &ProductArgs,
+    oci: &OciArgs,
+) -> Result<(ProductArgs, Option<Fetched>), Failure> {
+    let Some(reference) = args.dir.to_str().filter(|d| d.starts_with("oci://")) else {
+        return Ok((args.clone(), None));
+    };
+    let fetched = artifact::fetch(rt, reference, args.env.into(), oci)?;
+    let local = ProductArgs {
+        dir: fetched.pulled.dir.clone(),
+        ..args.clone()
+    };
+    Ok((local, Some(fetched)))
+}
+
+fn plan_source(f: &Fetched) -> plan::PlanSource {
+    plan::PlanSource {
+        reference: f.reference.to_string(),
+        digest: f.pulled.digest.clone(),
+        signature: f.verification.summary(),
+    }
+}
+
+/// Where the desired set came from, for the revision record, and the
+/// artifact tag that must not move before the apply starts.
+pub(super) struct Origin {
+    source: String,
+    signature: Option<String>,
+    pinned: Option<plan::PlanSource>,
+    oci: OciArgs,
+}
+
+impl Origin {
+    fn local(source: String) -> Origin {
+        Origin {
+            source,
+            signature: None,
+            pinned: None,
+            oci: OciArgs::default(),
+        }
+    }
+
+    fn of_plan_source(s: &plan::PlanSource, oci: &OciArgs) -> Origin {
+        let pinned = crate::oci::ArtifactRef::parse(&s.reference)
+            .map(|r| r.with_digest(&s.digest).to_string())
+            .unwrap_or_else(|_| format!("{}@{}", s.reference, s.digest));
+        Origin {
+            source: pinned,
+            signature: Some(s.signature.clone()),
+            pinned: Some(s.clone()),
+            oci: oci.clone(),
+        }
+    }
+
+    /// An artifact's tag must still point at what was planned and verified.
+    fn check(&self, rt: &tokio::runtime::Runtime) -> Result<(), Failure> {
+        let Some(s) = &self.pinned else {
+            return Ok(());
+        };
+        let reference = artifact::parse_ref(&s.reference)?;
+        artifact::check_tag(rt, &reference, &s.digest, &self.oci)
+    }
 }
 
 fn load(args: &ProductArgs) -> Result<Product, LoadOutcome> {
@@ -229,7 +305,7 @@ impl From<LoadError> for LoadOutcome {
 
 /// Loads and validates; on problems prints them to stderr and fails with
 /// exit 5, so nothing is rendered from invalid input.
-fn load_valid(args: &ProductArgs) -> Result<Product, Failure> {
+pub(super) fn load_valid(args: &ProductArgs) -> Result<Product, Failure> {
     let diags = match load(args) {
         Ok(product) => {
             let diags = model::validate::validate(&product);
@@ -381,6 +457,7 @@ fn apply_cmd(
     cluster_args: &ClusterArgs,
     plan_args: &PlanArgs,
     apply_args: &ApplyArgs,
+    oci: &OciArgs,
 ) -> Result<i32, Failure> {
     if target.is_file() {
         let text = std::fs::read_to_string(target).map_err(|e| {
@@ -414,13 +491,18 @@ fn apply_cmd(
                 )
                 .hint("make a new plan with `floe plan --out FILE` and review it again")
             })?;
+        let origin = match &plan.source {
+            Some(source) => Origin::of_plan_source(source, oci),
+            None => Origin::local(format!("plan {}", target.display())),
+        };
+        origin.check(&rt)?;
         return execute(
             &rt,
             &c,
             &plan,
             apply_args,
             plan_args.concurrency.into(),
-            format!("plan {}", target.display()),
+            &origin,
         );
     }
     let Some(env) = env else {
@@ -435,7 +517,7 @@ fn apply_cmd(
         env,
         image,
     };
-    plan_and_execute(&product, cluster_args, plan_args, apply_args)
+    plan_and_execute(&product, cluster_args, plan_args, apply_args, oci)
 }
 
 fn deploy_cmd(
@@ -445,49 +527,49 @@ fn deploy_cmd(
     cluster_args: &ClusterArgs,
     plan_args: &PlanArgs,
     apply_args: &ApplyArgs,
+    oci: &OciArgs,
 ) -> Result<i32, Failure> {
-    if source.starts_with("oci://") {
-        return Err(Failure::new(
-            exit::USAGE,
-            anyhow::anyhow!(
-                "deploying from an OCI artifact ({source}) is not available in this build"
-            ),
-        )
-        .hint("deploy from a product directory: `floe deploy path/to/product --env dev`"));
-    }
     let product = ProductArgs {
         dir: source.into(),
         env,
         image,
     };
-    plan_and_execute(&product, cluster_args, plan_args, apply_args)
+    plan_and_execute(&product, cluster_args, plan_args, apply_args, oci)
 }
 
 fn plan_and_execute(
-    product_args: &ProductArgs,
+    given: &ProductArgs,
     cluster_args: &ClusterArgs,
     plan_args: &PlanArgs,
     apply_args: &ApplyArgs,
+    oci: &OciArgs,
 ) -> Result<i32, Failure> {
+    let rt = runtime()?;
+    let (product_args, fetched) = &product_source(&rt, given, oci)?;
     let product = load_valid(product_args)?;
     let desired = render::render(&product);
     graph_of(&desired)?;
-    let rt = runtime()?;
     let c = connect_blocking(&rt, cluster_args)?;
-    let plan = rt
+    let mut plan = rt
         .block_on(plan::compute::plan(&c, &desired, &plan_options(plan_args)))
         .map_err(plan_failure)?;
-    let source = std::fs::canonicalize(&product_args.dir)
-        .unwrap_or_else(|_| product_args.dir.clone())
-        .display()
-        .to_string();
+    plan.source = fetched.as_ref().map(plan_source);
+    let origin = match &plan.source {
+        Some(source) => Origin::of_plan_source(source, oci),
+        None => Origin::local(format!(
+            "dir {}",
+            std::fs::canonicalize(&product_args.dir)
+                .unwrap_or_else(|_| product_args.dir.clone())
+                .display()
+        )),
+    };
     execute(
         &rt,
         &c,
         &plan,
         apply_args,
         plan_args.concurrency.into(),
-        format!("dir {source}"),
+        &origin,
     )
 }
 
@@ -498,7 +580,7 @@ fn execute(
     plan: &Plan,
     args: &ApplyArgs,
     concurrency: usize,
-    source: String,
+    origin: &Origin,
 ) -> Result<i32, Failure> {
     let json = args.format == ProgressFormat::Json;
     if json {
@@ -550,7 +632,10 @@ fn execute(
         Mode::Plain
     };
     let reporter = CliReporter::new(mode, plan.changes.iter().filter(|c| c.is_change()).count());
-    let options = session_options(args, concurrency, source);
+    // The artifact's tag may have moved while the plan was reviewed.
+    origin.check(rt)?;
+    let mut options = session_options(args, concurrency, origin.source.clone());
+    options.signature = origin.signature.clone();
     let result = rt.block_on(async {
         let (tx, rx) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
@@ -755,7 +840,7 @@ fn undo_cmd(
         &plan,
         apply_args,
         plan_args.concurrency.into(),
-        format!("undo to revision {number}"),
+        &Origin::local(format!("undo to revision {number}")),
     )
 }
 

@@ -1,6 +1,7 @@
 //! The command line: parse, resolve settings, call one library function, map
 //! the result to an exit code. Only this module prints.
 
+mod artifact;
 mod commands;
 mod progress;
 
@@ -52,7 +53,8 @@ impl From<EnvArg> for crate::model::Environment {
 /// What every command that reads a product takes.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ProductArgs {
-    /// Product directory holding floe.yaml (and floe-deploy.yaml).
+    /// Product directory holding floe.yaml (and floe-deploy.yaml); `plan`
+    /// also takes an artifact, oci://registry/repo:tag.
     #[arg(default_value = ".")]
     pub dir: PathBuf,
     /// Target environment.
@@ -122,6 +124,59 @@ pub struct PlanArgs {
     pub dry_run_all: bool,
 }
 
+/// Registry access and signature policy, for `oci://` sources.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct OciArgs {
+    /// Talk plain HTTP to the registry (a local test registry); TLS otherwise.
+    #[arg(long, env = "FLOE_REGISTRY_PLAIN_HTTP")]
+    pub plain_http: bool,
+    /// Extra CA certificate (PEM) to trust for the registry's TLS.
+    #[arg(long, env = "FLOE_REGISTRY_CA", value_name = "FILE")]
+    pub registry_ca: Option<PathBuf>,
+    /// Signature policy: a policy file, or a platform manifest.yaml whose
+    /// artifacts.verification is read (docs/oci-artifacts.md). Without one,
+    /// prod refuses unverified artifacts and other environments warn.
+    #[arg(long, env = "FLOE_SIGNATURE_POLICY", value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ArtifactCommand {
+    /// Publish a product directory as one OCI artifact (release tags are immutable).
+    Push {
+        /// Product directory holding floe.yaml.
+        dir: PathBuf,
+        /// Where to push: oci://registry/repository:tag
+        reference: String,
+        /// A Sigstore bundle (JSON file) to carry in the dev.floe.signature.bundle annotation.
+        #[arg(long, value_name = "FILE")]
+        bundle: Option<PathBuf>,
+        #[command(flatten)]
+        oci: OciArgs,
+    },
+    /// Fetch an artifact by digest into the local cache (and optionally copy it out).
+    Pull {
+        /// oci://registry/repository:tag or ...@sha256:...
+        reference: String,
+        /// Also copy the product files into this directory.
+        #[arg(long, value_name = "DIR")]
+        to: Option<PathBuf>,
+        #[command(flatten)]
+        oci: OciArgs,
+    },
+    /// Check an artifact's signature against the policy; exit 0 when verified, 6 when not.
+    Verify {
+        reference: String,
+        /// Environment whose policy applies.
+        #[arg(long, short = 'e', value_enum, env = "FLOE_ENV")]
+        env: EnvArg,
+        #[arg(long, value_enum, default_value = "text")]
+        format: ReportFormat,
+        #[command(flatten)]
+        oci: OciArgs,
+    },
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ProgressFormat {
     /// A progress bar on a terminal, timestamped lines otherwise.
@@ -178,10 +233,13 @@ pub enum Command {
         plan: PlanArgs,
         #[command(flatten)]
         apply: ApplyArgs,
+        #[command(flatten)]
+        oci: OciArgs,
     },
     /// Deploy a product: plan and apply in one, creating the namespace when needed.
     Deploy {
-        /// A product directory (or oci://registry/repo:tag, see `floe artifact`).
+        /// A product directory, or an artifact: oci://registry/repo:tag
+        /// (pulled by digest and verified against --policy first).
         #[arg(default_value = ".")]
         source: String,
         #[arg(long, short = 'e', value_enum, env = "FLOE_ENV")]
@@ -194,6 +252,13 @@ pub enum Command {
         plan: PlanArgs,
         #[command(flatten)]
         apply: ApplyArgs,
+        #[command(flatten)]
+        oci: OciArgs,
+    },
+    /// Publish, fetch and verify product artifacts in an OCI registry.
+    Artifact {
+        #[command(subcommand)]
+        command: ArtifactCommand,
     },
     /// List the recorded revisions of a product in an environment.
     History {
@@ -242,6 +307,8 @@ pub enum Command {
         cluster: ClusterArgs,
         #[command(flatten)]
         plan: PlanArgs,
+        #[command(flatten)]
+        oci: OciArgs,
         /// text for a terminal, json for machines, markdown for a pull request
         /// (parts over 60,000 characters are split at `<!-- floe:part -->` lines).
         #[arg(long, value_enum, default_value = "text")]

@@ -448,6 +448,7 @@ pub async fn plan(
         summary,
         blocked,
         warnings,
+        source: None,
     })
 }
 

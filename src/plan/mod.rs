@@ -187,6 +187,21 @@ pub struct Plan {
     /// (references to objects that do not exist, ...).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Where the desired set came from when it was an OCI artifact: apply
+    /// refuses the plan when the tag has moved since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<PlanSource>,
+}
+
+/// The artifact a plan was made from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanSource {
+    /// As given: `oci://registry/repo:tag`.
+    pub reference: String,
+    /// The manifest digest that was pulled, verified and planned.
+    pub digest: String,
+    /// What signature verification found (never a secret).
+    pub signature: String,
 }
 
 impl Plan {

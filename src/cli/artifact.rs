@@ -1,0 +1,361 @@
+//! `floe artifact push|pull|verify`, and fetching an `oci://` source for
+//! plan, apply and deploy.
+
+use super::{exit, ArtifactCommand, EnvArg, Failure, OciArgs, ReportFormat};
+use crate::model::Environment;
+use crate::oci::policy::{Enforcement, Policy, PolicyError};
+use crate::oci::signature::{self, Verification, VerifyResult};
+use crate::oci::{self, ArtifactRef, OciError, PulledArtifact, Registry, RegistryOptions};
+use std::path::Path;
+
+/// An artifact pulled by digest and checked against the policy.
+pub(super) struct Fetched {
+    pub reference: ArtifactRef,
+    pub pulled: PulledArtifact,
+    pub verification: Verification,
+}
+
+pub(super) fn run(command: ArtifactCommand) -> Result<i32, Failure> {
+    match command {
+        ArtifactCommand::Push {
+            dir,
+            reference,
+            bundle,
+            oci,
+        } => push_cmd(&dir, &reference, bundle.as_deref(), &oci),
+        ArtifactCommand::Pull { reference, to, oci } => pull_cmd(&reference, to.as_deref(), &oci),
+        ArtifactCommand::Verify {
+            reference,
+            env,
+            format,
+            oci,
+        } => verify_cmd(&reference, env, format, &oci),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Runtime::new().map_err(|e| Failure::new(exit::GENERAL, e))
+}
+
+pub(super) fn registry_options(oci: &OciArgs) -> RegistryOptions {
+    RegistryOptions {
+        plain_http: oci.plain_http,
+        ca_file: oci.registry_ca.clone(),
+        cache_dir: None,
+    }
+}
+
+pub(super) fn parse_ref(text: &str) -> Result<ArtifactRef, Failure> {
+    ArtifactRef::parse(text).map_err(|e| {
+        Failure::new(exit::USAGE, e).hint("e.g. oci://registry.example.com/floe/orders:1.2.0")
+    })
+}
+
+pub(super) fn oci_failure(err: OciError) -> Failure {
+    let (code, hint) = match &err {
+        OciError::BadReference { .. } => (exit::USAGE, None),
+        OciError::Unauthorized { .. } => (
+            exit::NETWORK,
+            Some("set FLOE_REGISTRY_USERNAME and FLOE_REGISTRY_PASSWORD (or FLOE_REGISTRY_TOKEN), or log in with `docker login`"),
+        ),
+        OciError::Unreachable { .. } => (
+            exit::NETWORK,
+            Some("check the registry address; for a registry without TLS add --plain-http"),
+        ),
+        OciError::Registry { .. } => (exit::NETWORK, None),
+        OciError::NotFound { .. } => (
+            exit::NOT_FOUND,
+            Some("check the repository and tag; `floe artifact push` publishes one"),
+        ),
+        OciError::NotAnArtifact { .. } => (
+            exit::VALIDATION,
+            Some("floe deploys artifacts pushed by `floe artifact push` or the floe platform"),
+        ),
+        OciError::DigestMismatch { .. } => (
+            exit::SIGNATURE,
+            Some("the registry's content changed after it was published; do not deploy it"),
+        ),
+        OciError::ImmutableTag { .. } => (
+            exit::GENERAL,
+            Some("publish a new version (bump metadata.version) or push a non-release tag"),
+        ),
+        OciError::Io { .. } => (exit::GENERAL, None),
+        OciError::Product { .. } => (exit::VALIDATION, None),
+    };
+    let failure = Failure::new(code, err);
+    match hint {
+        Some(h) => failure.hint(h),
+        None => failure,
+    }
+}
+
+fn policy_failure(err: PolicyError) -> Failure {
+    let code = match &err {
+        PolicyError::Read { source, .. } | PolicyError::Material { source, .. }
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            exit::NOT_FOUND
+        }
+        _ => exit::VALIDATION,
+    };
+    Failure::new(code, err).hint("docs/oci-artifacts.md describes the signature policy file")
+}
+
+pub(super) fn policy_for(oci: &OciArgs, env: Environment) -> Result<Policy, Failure> {
+    match &oci.policy {
+        Some(path) => Policy::load(path, env).map_err(policy_failure),
+        None => Ok(Policy::default_for(env)),
+    }
+}
+
+/// Resolves the tag, pulls that digest, verifies it; refuses (exit 6) what
+/// the policy does not accept, and warns loudly under `warn`.
+pub(super) fn fetch(
+    rt: &tokio::runtime::Runtime,
+    reference: &str,
+    env: Environment,
+    oci: &OciArgs,
+) -> Result<Fetched, Failure> {
+    let reference = parse_ref(reference)?;
+    let policy = policy_for(oci, env)?;
+    let registry = Registry::for_ref(&reference, &registry_options(oci)).map_err(oci_failure)?;
+    let pulled = rt
+        .block_on(registry.pull(&reference))
+        .map_err(oci_failure)?;
+    let verification = rt.block_on(signature::verify(
+        &registry,
+        &reference,
+        &pulled.digest,
+        &pulled.manifest,
+        &policy,
+    ));
+    eprintln!(
+        "Artifact {reference} is {}{}",
+        pulled.digest,
+        if pulled.cached { " (cached)" } else { "" }
+    );
+    match (&verification.result, verification.enforcement) {
+        (VerifyResult::Failed { reason }, Enforcement::Enforce) => {
+            return Err(Failure::new(
+                exit::SIGNATURE,
+                anyhow::anyhow!("refusing {reference} ({}): {reason}", pulled.digest),
+            )
+            .hint(format!(
+                "nothing was deployed; the policy is {}",
+                policy.origin
+            )))
+        }
+        (VerifyResult::Failed { reason }, _) => {
+            eprintln!(
+                "WARNING: =================================================================="
+            );
+            eprintln!("WARNING: the signature of {reference} was NOT verified: {reason}");
+            eprintln!(
+                "WARNING: deploying anyway because enforcement is warn ({})",
+                policy.origin
+            );
+            eprintln!(
+                "WARNING: =================================================================="
+            );
+        }
+        _ => eprintln!("Signature: {}", verification.summary()),
+    }
+    Ok(Fetched {
+        reference,
+        pulled,
+        verification,
+    })
+}
+
+/// Refuses (exit 6) when `reference`'s tag no longer points at `digest`.
+pub(super) fn check_tag(
+    rt: &tokio::runtime::Runtime,
+    reference: &ArtifactRef,
+    digest: &str,
+    oci: &OciArgs,
+) -> Result<(), Failure> {
+    let registry = Registry::for_ref(reference, &registry_options(oci)).map_err(oci_failure)?;
+    match rt
+        .block_on(signature::tag_still_at(&registry, reference, digest))
+        .map_err(oci_failure)?
+    {
+        None => Ok(()),
+        Some(now) => Err(Failure::new(
+            exit::SIGNATURE,
+            anyhow::anyhow!(
+                "{reference} moved from {digest} (planned and verified) to {now}; nothing was applied"
+            ),
+        )
+        .hint("plan again to review and verify what the tag points at now")),
+    }
+}
+
+fn push_cmd(
+    dir: &Path,
+    reference: &str,
+    bundle: Option<&Path>,
+    oci: &OciArgs,
+) -> Result<i32, Failure> {
+    let reference = parse_ref(reference)?;
+    // An artifact is only worth publishing when it deploys everywhere.
+    let mut product = None;
+    for env in Environment::ALL {
+        let args = super::ProductArgs {
+            dir: dir.to_path_buf(),
+            env: env_arg(env),
+            image: None,
+        };
+        product = Some(super::commands::load_valid(&args)?);
+    }
+    let product = product.expect("Environment::ALL is not empty");
+    let bundle_b64 = match bundle {
+        Some(path) => {
+            use base64::Engine;
+            let bytes = std::fs::read(path).map_err(|e| {
+                Failure::new(
+                    exit::NOT_FOUND,
+                    anyhow::Error::new(e).context(format!("cannot read {}", path.display())),
+                )
+            })?;
+            Some(base64::engine::general_purpose::STANDARD.encode(bytes))
+        }
+        None => None,
+    };
+    let name = product.spec.metadata.name.clone();
+    let version = product.spec.metadata.version.clone();
+    let prepared = oci::prepare(
+        dir,
+        &name,
+        &version,
+        &product.manifest_file,
+        bundle_b64.as_deref(),
+    )
+    .map_err(oci_failure)?;
+    let rt = runtime()?;
+    let registry = Registry::for_ref(&reference, &registry_options(oci)).map_err(oci_failure)?;
+    let digest = rt
+        .block_on(registry.push(&reference, &prepared))
+        .map_err(oci_failure)?;
+    eprintln!(
+        "Pushed {name} {version} ({} layers) to {reference}",
+        prepared.manifest.layers.len()
+    );
+    println!("{}", reference.with_digest(&digest));
+    Ok(exit::SUCCESS)
+}
+
+fn env_arg(env: Environment) -> EnvArg {
+    match env {
+        Environment::Dev => EnvArg::Dev,
+        Environment::Staging => EnvArg::Staging,
+        Environment::Prod => EnvArg::Prod,
+    }
+}
+
+fn pull_cmd(reference: &str, to: Option<&Path>, oci: &OciArgs) -> Result<i32, Failure> {
+    let reference = parse_ref(reference)?;
+    let rt = runtime()?;
+    let registry = Registry::for_ref(&reference, &registry_options(oci)).map_err(oci_failure)?;
+    let pulled = rt
+        .block_on(registry.pull(&reference))
+        .map_err(oci_failure)?;
+    let dir = match to {
+        Some(to) => {
+            copy_product(&pulled.dir, to)?;
+            to.to_path_buf()
+        }
+        None => pulled.dir.clone(),
+    };
+    eprintln!(
+        "Pulled {reference} ({}){}",
+        pulled.digest,
+        if pulled.cached { " from the cache" } else { "" }
+    );
+    println!("{}\t{}", pulled.pinned(), dir.display());
+    Ok(exit::SUCCESS)
+}
+
+fn copy_product(from: &Path, to: &Path) -> Result<(), Failure> {
+    let fail = |e: std::io::Error, p: &Path| {
+        Failure::new(
+            exit::GENERAL,
+            anyhow::Error::new(e).context(format!("cannot write {}", p.display())),
+        )
+    };
+    let mut stack = vec![from.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|e| fail(e, &dir))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| fail(e, &dir))?;
+            let path = entry.path();
+            let rel = path.strip_prefix(from).unwrap_or(&path);
+            if rel.to_string_lossy().starts_with(".floe") {
+                continue;
+            }
+            let target = to.join(rel);
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                if let Some(p) = target.parent() {
+                    std::fs::create_dir_all(p).map_err(|e| fail(e, p))?;
+                }
+                std::fs::copy(&path, &target).map_err(|e| fail(e, &target))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn verify_cmd(
+    reference: &str,
+    env: EnvArg,
+    format: ReportFormat,
+    oci: &OciArgs,
+) -> Result<i32, Failure> {
+    let reference = parse_ref(reference)?;
+    let env: Environment = env.into();
+    let mut policy = policy_for(oci, env)?;
+    // `verify` always checks, whatever the deploy-time enforcement.
+    policy.enforcement = Enforcement::Enforce;
+    let rt = runtime()?;
+    let registry = Registry::for_ref(&reference, &registry_options(oci)).map_err(oci_failure)?;
+    let digest = rt
+        .block_on(registry.resolve(&reference))
+        .map_err(oci_failure)?;
+    let (manifest, _) = rt
+        .block_on(registry.manifest(&reference, &digest))
+        .map_err(oci_failure)?;
+    let verification = rt.block_on(signature::verify(
+        &registry, &reference, &digest, &manifest, &policy,
+    ));
+    let verified = matches!(verification.result, VerifyResult::Verified { .. });
+    match format {
+        ReportFormat::Json => {
+            let mut value = serde_json::to_value(&verification).unwrap_or_default();
+            value["reference"] = serde_json::Value::String(reference.to_string());
+            value["policy"] = serde_json::Value::String(policy.origin.clone());
+            println!("{value}");
+        }
+        ReportFormat::Text => {
+            println!("artifact:  {reference}");
+            println!("digest:    {digest}");
+            println!("policy:    {} ({env})", policy.origin);
+            match &verification.result {
+                VerifyResult::Verified { method, signer } => {
+                    println!("verified:  yes, {method}");
+                    println!("signer:    {signer}");
+                }
+                VerifyResult::Failed { reason } => {
+                    println!("verified:  NO");
+                    println!("reason:    {reason}");
+                }
+                VerifyResult::NotChecked => println!("verified:  not checked"),
+            }
+        }
+    }
+    Ok(if verified {
+        exit::SUCCESS
+    } else {
+        exit::SIGNATURE
+    })
+}

@@ -1,0 +1,298 @@
+//! The signature policy: which artifacts an environment accepts.
+//!
+//! It is the operator's, never the artifact's own (an artifact cannot vouch
+//! for itself): `--policy FILE` names either a standalone policy file or a
+//! platform `manifest.yaml`, whose `artifacts.verification` is read.
+
+use super::bundle::IdentityRule;
+use crate::model::Environment;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Enforcement {
+    /// Refuse anything not verified (exit 6).
+    Enforce,
+    /// Deploy, but say loudly what failed, and record it.
+    Warn,
+    /// Do not check.
+    Off,
+}
+
+impl Enforcement {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Enforcement::Enforce => "enforce",
+            Enforcement::Warn => "warn",
+            Enforcement::Off => "off",
+        }
+    }
+}
+
+/// The file shape (`artifacts.verification` of the platform manifest).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySpec {
+    #[serde(default)]
+    pub enforcement: Option<Enforcement>,
+    /// PEM public key of a cosign key pair: a file path (relative to the
+    /// policy file) or the PEM text itself.
+    #[serde(default)]
+    pub public_key_ref: Option<String>,
+    /// Sigstore trusted_root.json for bundle verification (path).
+    #[serde(default)]
+    pub trusted_root: Option<String>,
+    #[serde(default)]
+    pub trusted_issuers: Vec<IdentityRule>,
+    /// Per-environment overrides of the fields above.
+    #[serde(default)]
+    pub environments: BTreeMap<String, PolicyOverride>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyOverride {
+    #[serde(default)]
+    pub enforcement: Option<Enforcement>,
+    #[serde(default)]
+    pub public_key_ref: Option<String>,
+    #[serde(default)]
+    pub trusted_root: Option<String>,
+    #[serde(default)]
+    pub trusted_issuers: Option<Vec<IdentityRule>>,
+}
+
+/// A loaded, environment-resolved policy.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub enforcement: Enforcement,
+    /// (where it came from, PEM bytes)
+    pub public_key: Option<(String, Vec<u8>)>,
+    pub trusted_root: Option<(String, Vec<u8>)>,
+    pub trusted_issuers: Vec<IdentityRule>,
+    /// The policy file, or a note that there was none.
+    pub origin: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("cannot read the signature policy {path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+    #[error("{path}: {field}: cannot read {file}: {source}")]
+    Material {
+        path: String,
+        field: String,
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Policy {
+    /// Without a policy file: prod refuses what it cannot verify, other
+    /// environments warn.
+    pub fn default_for(env: Environment) -> Policy {
+        Policy {
+            enforcement: if env == Environment::Prod {
+                Enforcement::Enforce
+            } else {
+                Enforcement::Warn
+            },
+            public_key: None,
+            trusted_root: None,
+            trusted_issuers: Vec::new(),
+            origin: "no signature policy given (--policy FILE)".into(),
+        }
+    }
+
+    pub fn off() -> Policy {
+        Policy {
+            enforcement: Enforcement::Off,
+            ..Policy::default_for(Environment::Dev)
+        }
+    }
+
+    /// Reads `path` (a policy file or a platform manifest) for `env`.
+    pub fn load(path: &Path, env: Environment) -> Result<Policy, PolicyError> {
+        let display = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
+            path: display.clone(),
+            source,
+        })?;
+        let invalid = |message: String| PolicyError::Invalid {
+            path: display.clone(),
+            message,
+        };
+        let value: serde_json::Value =
+            serde_norway::from_str(&text).map_err(|e| invalid(format!("not YAML: {e}")))?;
+        let spec_value = if value.get("kind").and_then(|k| k.as_str()) == Some("Manifest") {
+            value
+                .pointer("/artifacts/verification")
+                .cloned()
+                .ok_or_else(|| {
+                    invalid(
+                        "this platform manifest has no artifacts.verification section".to_string(),
+                    )
+                })?
+        } else {
+            value
+        };
+        let spec: PolicySpec = serde_path_to_error::deserialize(spec_value).map_err(|e| {
+            let field = e.path().to_string();
+            invalid(format!("{field}: {}", e.inner()))
+        })?;
+        let mut enforcement = spec.enforcement.unwrap_or(Enforcement::Enforce);
+        let mut public_key_ref = spec.public_key_ref.clone();
+        let mut trusted_root = spec.trusted_root.clone();
+        let mut trusted_issuers = spec.trusted_issuers.clone();
+        for name in spec.environments.keys() {
+            if Environment::parse(name).is_none() {
+                return Err(invalid(format!(
+                    "environments.{name}: unknown environment (dev, staging or prod)"
+                )));
+            }
+        }
+        if let Some(o) = spec.environments.get(env.as_str()) {
+            enforcement = o.enforcement.unwrap_or(enforcement);
+            public_key_ref = o.public_key_ref.clone().or(public_key_ref);
+            trusted_root = o.trusted_root.clone().or(trusted_root);
+            if let Some(t) = &o.trusted_issuers {
+                trusted_issuers = t.clone();
+            }
+        }
+        for (i, rule) in trusted_issuers.iter().enumerate() {
+            if rule.subject.is_none() == rule.subject_regex.is_none() {
+                return Err(invalid(format!(
+                    "trusted_issuers[{i}]: give exactly one of subject and subject_regex"
+                )));
+            }
+            if let Some(re) = &rule.subject_regex {
+                regex::Regex::new(re)
+                    .map_err(|e| invalid(format!("trusted_issuers[{i}].subject_regex: {e}")))?;
+            }
+        }
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let material = |field: &str, reference: &str| -> Result<(String, Vec<u8>), PolicyError> {
+            if reference.trim_start().starts_with("-----BEGIN") {
+                return Ok((format!("{field} (inline)"), reference.as_bytes().to_vec()));
+            }
+            let file: PathBuf = base.join(reference);
+            std::fs::read(&file)
+                .map(|bytes| (file.display().to_string(), bytes))
+                .map_err(|source| PolicyError::Material {
+                    path: display.clone(),
+                    field: field.to_string(),
+                    file: file.display().to_string(),
+                    source,
+                })
+        };
+        let public_key = public_key_ref
+            .as_deref()
+            .map(|r| material("public_key_ref", r))
+            .transpose()?;
+        let trusted_root = trusted_root
+            .as_deref()
+            .map(|r| material("trusted_root", r))
+            .transpose()?;
+        if enforcement != Enforcement::Off
+            && public_key.is_none()
+            && (trusted_root.is_none() || trusted_issuers.is_empty())
+        {
+            return Err(invalid(format!(
+                "enforcement is {} for {env} but nothing to verify with: set public_key_ref, or trusted_root and trusted_issuers",
+                enforcement.as_str()
+            )));
+        }
+        Ok(Policy {
+            enforcement,
+            public_key,
+            trusted_root,
+            trusted_issuers,
+            origin: display,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    fn tmp(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("floe-policy-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn environment_overrides_apply() {
+        let d = tmp("env");
+        write(&d, "k.pub", "-----BEGIN PUBLIC KEY-----\n");
+        let p = write(
+            &d,
+            "policy.yaml",
+            "enforcement: enforce\npublic_key_ref: k.pub\nenvironments:\n  dev:\n    enforcement: warn\n",
+        );
+        assert_eq!(
+            Policy::load(&p, Environment::Dev).unwrap().enforcement,
+            Enforcement::Warn
+        );
+        let prod = Policy::load(&p, Environment::Prod).unwrap();
+        assert_eq!(prod.enforcement, Enforcement::Enforce);
+        assert!(prod.public_key.unwrap().0.ends_with("k.pub"));
+    }
+
+    #[test]
+    fn platform_manifest_section_is_read() {
+        let d = tmp("manifest");
+        let p = write(
+            &d,
+            "manifest.yaml",
+            "apiVersion: floe.dev/v1\nkind: Manifest\nartifacts:\n  verification:\n    enforcement: enforce\n    trusted_root: root.json\n    trusted_issuers:\n      - issuer: https://issuer.example\n        subject_regex: '.*@floe\\.dev'\n",
+        );
+        let err = Policy::load(&p, Environment::Prod).unwrap_err().to_string();
+        assert!(err.contains("trusted_root: cannot read"), "{err}");
+        write(&d, "root.json", "{}");
+        let policy = Policy::load(&p, Environment::Prod).unwrap();
+        assert_eq!(policy.trusted_issuers.len(), 1);
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let d = tmp("bad");
+        for (text, expect) in [
+            ("enforcment: enforce\n", "unknown field `enforcment`"),
+            ("enforcement: maybe\n", "enforcement: unknown variant `maybe`"),
+            ("enforcement: enforce\n", "nothing to verify with"),
+            (
+                "public_key_ref: '-----BEGIN x'\nenvironments:\n  qa: {}\n",
+                "environments.qa: unknown environment",
+            ),
+            (
+                "trusted_root: '-----BEGIN'\ntrusted_issuers:\n  - issuer: i\n",
+                "trusted_issuers[0]: give exactly one of subject and subject_regex",
+            ),
+            (
+                "trusted_root: '-----BEGIN'\ntrusted_issuers:\n  - issuer: i\n    subject_regex: '('\n",
+                "trusted_issuers[0].subject_regex",
+            ),
+        ] {
+            let p = write(&d, "p.yaml", text);
+            let err = Policy::load(&p, Environment::Dev).unwrap_err().to_string();
+            assert!(err.contains(expect), "{text:?}: {err}");
+        }
+    }
+}
