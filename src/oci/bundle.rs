@@ -112,7 +112,9 @@ pub enum BundleError {
     CertificateExpired(String),
     #[error("the bundle has no transparency log entry for this signature: {0}")]
     TlogInconsistent(String),
-    #[error("the transparency log's signed entry timestamp (inclusion promise) does not verify: {0}")]
+    #[error(
+        "the transparency log's signed entry timestamp (inclusion promise) does not verify: {0}"
+    )]
     InvalidSet(String),
     #[error("the transparency log inclusion proof does not verify: {0}")]
     InvalidInclusionProof(String),
@@ -169,17 +171,8 @@ pub async fn verify_bundle(
     let (bundle, parsed) = parse_bundle(&json)?;
     let root = TrustRoot::parse(trusted_root_json)?;
 
-    let verifier = Verifier::new(Default::default(), root.manual())
-        .map_err(|e| BundleError::TrustedRoot(error_chain(&e)))?;
-    let accept_all = AnyOf::new(Vec::<&dyn VerificationPolicy>::new());
-    verifier
-        .verify_digest(
-            Sha256::new_with_prefix(payload),
-            bundle,
-            &accept_all,
-            true,
-        )
-        .await
+    crate_verify(bundle, payload, &root)
+        .await?
         .map_err(|e| map_crate_error(e, &parsed))?;
 
     let key = root.rekor_key(&parsed.tlog)?;
@@ -191,6 +184,24 @@ pub async fn verify_bundle(
     let identity = CertIdentity::parse(&parsed.certificate)
         .ok_or_else(|| BundleError::CertificateMalformed("cannot read its extensions".into()))?;
     identity.check(&rules)
+}
+
+/// The `sigstore` crate's offline verification (chain, SCT, signature, log entry
+/// consistency, validity at the integrated time), with an always-passing policy: the
+/// identity is checked by [`CertIdentity::check`].
+async fn crate_verify(
+    bundle: Bundle,
+    payload: &[u8],
+    root: &TrustRoot,
+) -> Result<Result<(), VerificationError>, BundleError> {
+    let verifier = Verifier::new(Default::default(), root.manual())
+        .map_err(|e| BundleError::TrustedRoot(error_chain(&e)))?;
+    // `AnyOf` of nothing passes (and would fail, not pass, if the crate changed it to
+    // mean "at least one of").
+    let accept_all = AnyOf::new(Vec::<&dyn VerificationPolicy>::new());
+    Ok(verifier
+        .verify_digest(Sha256::new_with_prefix(payload), bundle, &accept_all, true)
+        .await)
 }
 
 // ---------------------------------------------------------------------------
@@ -215,7 +226,11 @@ impl CompiledRule {
             text.push_str(&format!(" with subject {s}"));
         }
         if let Some((re, _)) = &self.regex {
-            let joint = if self.subject.is_some() { " and" } else { " with" };
+            let joint = if self.subject.is_some() {
+                " and"
+            } else {
+                " with"
+            };
             text.push_str(&format!("{joint} subject matching {re:?}"));
         }
         text
@@ -349,7 +364,11 @@ fn parse_bundle(json: &[u8]) -> Result<(Bundle, ParsedBundle), BundleError> {
     }
     let bundle: Bundle = serde_json::from_value(value.clone())
         .map_err(|e| BundleError::NotABundle(e.to_string()))?;
+    Ok((bundle, parsed_parts(&value)?))
+}
 
+/// The signing certificate and the log entry, from the bundle JSON.
+fn parsed_parts(value: &serde_json::Value) -> Result<ParsedBundle, BundleError> {
     let unusable = |m: &str| BundleError::Unsupported(m.to_string());
     let material = value
         .get("verificationMaterial")
@@ -374,7 +393,7 @@ fn parse_bundle(json: &[u8]) -> Result<(Bundle, ParsedBundle), BundleError> {
         )));
     };
     let tlog = TlogEntry::parse(entry)?;
-    Ok((bundle, ParsedBundle { certificate, tlog }))
+    Ok(ParsedBundle { certificate, tlog })
 }
 
 fn b64_field(value: &str, what: &str) -> Result<Vec<u8>, BundleError> {
@@ -415,7 +434,9 @@ impl TlogEntry {
                     .map(|h| {
                         h.as_str()
                             .ok_or_else(|| {
-                                BundleError::NotABundle("an inclusion proof hash is not a string".into())
+                                BundleError::NotABundle(
+                                    "an inclusion proof hash is not a string".into(),
+                                )
                             })
                             .and_then(|s| b64_field(s, "inclusion proof hash"))
                     })
@@ -634,7 +655,10 @@ impl TrustRoot {
         let rekor = logs(&root.tlogs, "tlogs")?;
         let ctlogs = logs(&root.ctlogs, "ctlogs")?;
         for (list, what) in [
-            (fulcio_certs.is_empty(), "certificate authority (certificateAuthorities)"),
+            (
+                fulcio_certs.is_empty(),
+                "certificate authority (certificateAuthorities)",
+            ),
             (rekor.is_empty(), "transparency log (tlogs)"),
             (ctlogs.is_empty(), "CT log (ctlogs)"),
         ] {
@@ -691,7 +715,9 @@ impl TrustRoot {
 
 fn verify_set(entry: &TlogEntry, key: &LogKey) -> Result<(), BundleError> {
     let set = entry.set.as_ref().ok_or_else(|| {
-        BundleError::InvalidSet("the bundle has none, so the time of signing is not attested".into())
+        BundleError::InvalidSet(
+            "the bundle has none, so the time of signing is not attested".into(),
+        )
     })?;
     // Rekor signs the canonical (RFC 8785) JSON of these four fields; the values have
     // nothing to escape, so the keys in sorted order are all there is to it.
@@ -769,8 +795,10 @@ fn verify_inclusion_proof(
         h.update(&entry.body);
         h.finalize().to_vec()
     };
-    let (Ok(index), Ok(size)) = (u64::try_from(proof.log_index), u64::try_from(proof.tree_size))
-    else {
+    let (Ok(index), Ok(size)) = (
+        u64::try_from(proof.log_index),
+        u64::try_from(proof.tree_size),
+    ) else {
         return Err(bad("its log index or tree size is negative".into()));
     };
     match root_from_inclusion_proof(index, size, &leaf, &proof.hashes) {
@@ -781,8 +809,10 @@ fn verify_inclusion_proof(
             )))
         }
     }
+    // v0.2+ bundles must have a checkpoint (the crate checks); a v0.1 bundle may lack
+    // one, and then its SET is the log's only signed word on the entry.
     let Some(envelope) = &proof.checkpoint else {
-        return Err(bad("it has no checkpoint".into()));
+        return Ok(());
     };
     let checkpoint = Checkpoint::parse(envelope)
         .ok_or_else(|| bad("its checkpoint is not a signed note".into()))?;
@@ -794,7 +824,9 @@ fn verify_inclusion_proof(
     }
     let hint = key.id.get(..4).unwrap_or_default();
     let signed = checkpoint.signatures.iter().any(|(_, sig)| {
-        sig.len() > 4 && &sig[..4] == hint && verify_with(key, &sig[4..], checkpoint.note.as_bytes()).is_ok()
+        sig.len() > 4
+            && &sig[..4] == hint
+            && verify_with(key, &sig[4..], checkpoint.note.as_bytes()).is_ok()
     });
     if !signed {
         return Err(bad(format!(
@@ -869,7 +901,9 @@ fn der_next(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
         if n == 0 || n > 4 || rest.len() < n {
             return None;
         }
-        let len = rest[..n].iter().fold(0usize, |acc, &b| (acc << 8) | b as usize);
+        let len = rest[..n]
+            .iter()
+            .fold(0usize, |acc, &b| (acc << 8) | b as usize);
         rest = &rest[n..];
         len
     };
@@ -1072,7 +1106,11 @@ mod tests {
                 sha("compiled_artifacts.json"),
                 1234,
             ),
-            ("application/vnd.floe.spec.v1+yaml".into(), sha("floe.yaml"), 567),
+            (
+                "application/vnd.floe.spec.v1+yaml".into(),
+                sha("floe.yaml"),
+                567,
+            ),
             (
                 "application/vnd.floe.deploy-settings.v1+yaml".into(),
                 sha("deploy.yaml"),
@@ -1124,7 +1162,8 @@ mod tests {
 
     /// The good bundle with `edit` applied to its JSON.
     fn edited(edit: impl FnOnce(&mut serde_json::Value)) -> String {
-        let mut v: serde_json::Value = serde_json::from_slice(&fixture("bundle-good.json")).unwrap();
+        let mut v: serde_json::Value =
+            serde_json::from_slice(&fixture("bundle-good.json")).unwrap();
         edit(&mut v);
         v.to_string()
     }
@@ -1234,7 +1273,10 @@ mod tests {
         let json = text("bundle-other-identity.json");
         let err = verify_err(
             &json,
-            &[rule("ci@floe.dev"), regex_rule("https://other.example", ".*")],
+            &[
+                rule("ci@floe.dev"),
+                regex_rule("https://other.example", ".*"),
+            ],
         );
         assert_eq!(
             err,
@@ -1291,10 +1333,9 @@ mod tests {
         );
         // Another integrated time within the certificate's validity: same.
         let json = edited(|v| tlog(v)["integratedTime"] = "1735733100".into());
-        assert!(
-            verify_err(&json, &[rule("ci@floe.dev")])
-                .starts_with("the transparency log's signed entry timestamp (inclusion promise) does not verify"),
-        );
+        assert!(verify_err(&json, &[rule("ci@floe.dev")]).starts_with(
+            "the transparency log's signed entry timestamp (inclusion promise) does not verify"
+        ),);
         // No SET at all.
         let json = edited(|v| {
             tlog(v).as_object_mut().unwrap().remove("inclusionPromise");
@@ -1336,12 +1377,16 @@ mod tests {
              the entry at index 3 of a tree of 5 does not hash up to the proof's root hash"
         );
         let json = edited(|v| tlog(v)["inclusionProof"]["logIndex"] = "2".into());
-        assert!(verify_err(&json, &[rule("ci@floe.dev")])
-            .contains("the entry at index 2 of a tree of 5 does not hash up to the proof's root hash"));
+        assert!(verify_err(&json, &[rule("ci@floe.dev")]).contains(
+            "the entry at index 2 of a tree of 5 does not hash up to the proof's root hash"
+        ));
         // A checkpoint whose signature is not the log's.
         let json = edited(|v| {
             let cp = &mut tlog(v)["inclusionProof"]["checkpoint"]["envelope"];
-            let text = cp.as_str().unwrap().replace("rekor.floe.test - 4242424242", "rekor.floe.test - 1");
+            let text = cp
+                .as_str()
+                .unwrap()
+                .replace("rekor.floe.test - 4242424242", "rekor.floe.test - 1");
             *cp = text.into();
         });
         assert_eq!(
@@ -1434,26 +1479,76 @@ mod tests {
         );
 
         let with_root = |root: &[u8]| {
-            run(verify_bundle(&json, &fixture("payload.bin"), root, &[rule("ci@floe.dev")]))
-                .unwrap_err()
-                .to_string()
+            run(verify_bundle(
+                &json,
+                &fixture("payload.bin"),
+                root,
+                &[rule("ci@floe.dev")],
+            ))
+            .unwrap_err()
+            .to_string()
         };
         assert_eq!(
             with_root(b"not json"),
             "the trusted root is unusable: it is not a Sigstore trusted_root.json (expected ident at line 1 column 2)"
         );
-        let mut root: serde_json::Value = serde_json::from_slice(&fixture("trusted_root.json")).unwrap();
+        let mut root: serde_json::Value =
+            serde_json::from_slice(&fixture("trusted_root.json")).unwrap();
         root["ctlogs"] = serde_json::json!([]);
         assert_eq!(
             with_root(root.to_string().as_bytes()),
             "the trusted root is unusable: it names no CT log (ctlogs)"
         );
-        let mut root: serde_json::Value = serde_json::from_slice(&fixture("trusted_root.json")).unwrap();
+        let mut root: serde_json::Value =
+            serde_json::from_slice(&fixture("trusted_root.json")).unwrap();
         root["tlogs"][0]["publicKey"]["validFor"]["end"] = "2024-12-31T00:00:00Z".into();
         assert_eq!(
             with_root(root.to_string().as_bytes()),
             "the transparency log's signed entry timestamp (inclusion promise) does not verify: \
              the trusted root's key for https://rekor.floe.test was not valid at the integrated time 2025-01-01T12:01:00Z"
+        );
+    }
+
+    #[test]
+    fn a_real_public_good_rekor_entry_verifies() {
+        let json = fixture("public-good/dsse-bundle-v0.3.json");
+        let root = TrustRoot::parse(&fixture("public-good/trusted_root.json")).unwrap();
+        let parsed = parsed_parts(&serde_json::from_slice(&json).unwrap()).unwrap();
+        let key = root.rekor_key(&parsed.tlog).unwrap();
+        assert_eq!(key.name, "https://rekor.sigstore.dev");
+        verify_set(&parsed.tlog, &key).unwrap();
+        let proof = parsed.tlog.inclusion_proof.as_ref().unwrap();
+        assert_eq!(proof.hashes.len(), 18);
+        verify_inclusion_proof(&parsed.tlog, proof, &key).unwrap();
+        let identity = CertIdentity::parse(&parsed.certificate).unwrap();
+        assert_eq!(
+            identity.issuer.as_deref(),
+            Some("https://token.actions.githubusercontent.com")
+        );
+        assert_eq!(
+            identity.names,
+            ["https://github.com/kubewarden/kubewarden-controller/.github/workflows/release.yml@refs/tags/v1.34.0"]
+        );
+        // The crate, given our reading of the public-good trusted root, accepts the real
+        // certificate chain, SCT and DSSE signature, and stops only at the in-toto
+        // subject, which is not the empty payload.
+        let bundle: Bundle = serde_json::from_slice(&json).unwrap();
+        let crate_result = run(crate_verify(bundle, b"", &root)).unwrap();
+        assert_eq!(
+            crate_result.unwrap_err().to_string(),
+            "signature transparency materials are inconsistent"
+        );
+        // A DSSE attestation is not a signature of a floe payload.
+        let err = run(verify_bundle(
+            std::str::from_utf8(&json).unwrap(),
+            b"",
+            &fixture("public-good/trusted_root.json"),
+            &[rule("ci@floe.dev")],
+        ))
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the Sigstore bundle is unusable: it holds a DSSE attestation, not a signature of the artifact (messageSignature)"
         );
     }
 
@@ -1479,15 +1574,24 @@ mod tests {
             Some(root.clone())
         );
         assert_eq!(root_from_inclusion_proof(7, 7, &l[6], &[]), None);
-        assert_eq!(root_from_inclusion_proof(0, 1, &l[0], &[]), Some(l[0].clone()));
-        assert_eq!(root_from_inclusion_proof(0, 1, &l[0], &[l[1].clone()]), None);
+        assert_eq!(
+            root_from_inclusion_proof(0, 1, &l[0], &[]),
+            Some(l[0].clone())
+        );
+        assert_eq!(
+            root_from_inclusion_proof(0, 1, &l[0], &[l[1].clone()]),
+            None
+        );
     }
 
     #[test]
     fn times_convert_both_ways() {
         assert_eq!(rfc3339_to_unix("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(rfc3339_to_unix("2025-01-01T12:01:00Z"), Some(1_735_732_860));
-        assert_eq!(rfc3339_to_unix("2025-01-01T13:01:00.123+01:00"), Some(1_735_732_860));
+        assert_eq!(
+            rfc3339_to_unix("2025-01-01T13:01:00.123+01:00"),
+            Some(1_735_732_860)
+        );
         assert_eq!(rfc3339_to_unix("2025-13-01T00:00:00Z"), None);
         assert_eq!(rfc3339_to_unix("yesterday"), None);
         assert_eq!(unix_to_rfc3339(1_735_732_860), "2025-01-01T12:01:00Z");
