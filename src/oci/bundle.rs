@@ -1599,7 +1599,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(64))]
+        #![proptest_config(ProptestConfig::with_cases(256))]
 
         #[test]
         fn arbitrary_annotations_never_panic(input in any::<String>()) {
@@ -1607,17 +1607,17 @@ mod tests {
         }
 
         #[test]
-        fn damaged_bundles_never_verify_and_never_panic(at in 0usize..6336, byte in any::<u8>()) {
-            let mut b64 = fixture("bundle-good.b64");
-            let at = at % (b64.len() - 1);
-            prop_assume!(b64[at] != byte);
-            b64[at] = byte;
-            let input = String::from_utf8_lossy(&b64).into_owned();
-            // A change inside base64 padding bits may leave the JSON as it was.
-            let decoded = BASE64.decode(input.trim().as_bytes()).ok();
-            let unchanged = decoded.as_deref() == Some(&fixture("bundle-good.json")[..]);
-            let result = verify(&input, &[rule("ci@floe.dev")]);
-            prop_assert!(unchanged || result.is_err(), "a damaged bundle verified: {at} {byte}");
+        fn damaged_bundles_never_panic_nor_change_the_signer(at in 0usize..4750, byte in any::<u8>()) {
+            let mut json = fixture("bundle-good.json");
+            let at = at % json.len();
+            prop_assume!(json[at] != byte);
+            json[at] = byte;
+            let input = BASE64.encode(&json);
+            // Some bytes no signature covers (JSON whitespace, the checkpoint signer's
+            // name, kindVersion) may change; what verifies is still the same signer.
+            if let Ok(signer) = verify(&input, &[regex_rule(ISSUER, ".*")]) {
+                prop_assert_eq!(signer, BundleSigner { issuer: ISSUER.into(), subject: "ci@floe.dev".into() });
+            }
         }
     }
 }
