@@ -28,14 +28,19 @@
 //!   integratedTime, logID, logIndex}`; it is required, because without it the
 //!   integrated time the validity check relies on is unauthenticated; the key's
 //!   `validFor` must cover the integrated time;
-//! - the inclusion proof, when the bundle has one (v0.2/v0.3 bundles must): the RFC 6962
-//!   audit path from the entry's leaf hash to the proof's root hash, and the checkpoint
-//!   (a signed note) signed by the same Rekor key, for the same tree size and root;
+//! - the inclusion proof, when the bundle has one (v0.2/v0.3 bundles must, with a
+//!   checkpoint): the RFC 6962 audit path from the entry's leaf hash to the proof's root
+//!   hash, and the checkpoint (a signed note) signed by the same Rekor key (key hint =
+//!   the first 4 bytes of its log id), for the same tree size and root hash;
 //! - the identity: the OIDC issuer extension (1.3.6.1.4.1.57264.1.8, else the legacy
 //!   .1.1) and the subject alternative name (e-mail, URI or Sigstore other-name)
 //!   against the [`IdentityRule`]s. The crate's own `VerificationPolicy` trait cannot be
 //!   implemented outside it without a direct `x509-cert` dependency (its argument type),
 //!   so the crate gets an always-passing policy and the certificate is read here.
+//!   (The crate's own policies would not do anyway: `policy::Identity` reads only the
+//!   legacy issuer extension .1.1, and `policy::AnyOf` fails when *any* child fails.)
+//!   The entry's log must also be a `tlogs` key of the trusted root (the crate does
+//!   not look at `logId`).
 //!
 //! # What is not verified
 //! - the checkpoint is not compared with a fresher one from the log (offline: no
@@ -45,6 +50,10 @@
 //! - RFC 3161 timestamps (`timestampVerificationData`) are ignored;
 //! - DSSE (attestation) bundles are refused: floe signs its payload directly
 //!   (`messageSignature`).
+//!
+//! Test fixtures: `fixtures/signing/`, made by `scripts/gen-test-bundles.py` (a fake
+//! Fulcio, CT log and Rekor), plus a real public-good Rekor entry and trusted root in
+//! `fixtures/signing/public-good/`.
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
@@ -126,7 +135,7 @@ pub enum BundleError {
         subject: String,
         rules: String,
     },
-    #[error("the Sigstore bundle does not verify: {0}")]
+    #[error("verification failed: {0}")]
     Other(String),
 }
 
