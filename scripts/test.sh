@@ -65,7 +65,9 @@ if [[ -z "${FLOE_TEST_REGISTRY:-}" ]]; then
   registry_dirs+=("$registry_plain")
   vars="$(bash scripts/registry-up.sh --dir "$registry_plain")"
   eval "$vars"
-  export FLOE_TEST_REGISTRY
+  # The artifact tests tamper with a stored blob to prove a changed layer is refused.
+  FLOE_TEST_REGISTRY_STORAGE="$registry_plain/storage"
+  export FLOE_TEST_REGISTRY FLOE_TEST_REGISTRY_STORAGE
 fi
 if [[ -z "${FLOE_TEST_REGISTRY_AUTH:-}" ]]; then
   registry_auth="$(mktemp -d "${TMPDIR:-/tmp}/floe-test-registry-auth-XXXXXX")"

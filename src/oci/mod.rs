@@ -460,11 +460,22 @@ impl Registry {
             .pull_blob(&reference.reference, layer, &mut out)
             .await
             .map_err(|e| match e {
-                OciDistributionError::DigestError(d) => OciError::DigestMismatch {
-                    reference: format!("{reference} layer {}", layer.digest),
-                    expected: layer.digest.clone(),
-                    actual: d.to_string(),
-                },
+                OciDistributionError::DigestError(d) => {
+                    // "Invalid digest. Expected sha256:a, got sha256:b"
+                    let text = d.to_string();
+                    let actual = text
+                        .rsplit_once("got ")
+                        .map(|(_, got)| got.trim().to_string())
+                        .unwrap_or(text);
+                    OciError::DigestMismatch {
+                        reference: format!(
+                            "{reference} layer {}",
+                            layer.title().unwrap_or(&layer.digest)
+                        ),
+                        expected: layer.digest.clone(),
+                        actual,
+                    }
+                }
                 other => self.classify(reference, other),
             })?;
         let actual = sha256_digest(&out);

@@ -1,0 +1,513 @@
+//! Issue 6: deploying signed OCI artifacts, against a real registry (Debian's
+//! docker-registry, started by scripts/test.sh), real cosign signatures and
+//! the local control plane. Everything comes from FLOE_TEST_* variables; a
+//! missing one fails the test (never skips).
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn required(var: &str) -> String {
+    std::env::var(var)
+        .unwrap_or_else(|_| panic!("{var} is not set: run the tests with scripts/test.sh, which starts the registries and builds cosign"))
+}
+
+fn registry() -> String {
+    required("FLOE_TEST_REGISTRY")
+}
+
+/// One scenario: a product directory with its own namespace, repository,
+/// artifact cache and keys.
+struct Scenario {
+    dir: PathBuf,
+    ns: String,
+    cache: PathBuf,
+}
+
+impl Scenario {
+    fn new(prefix: &str) -> Scenario {
+        let ns = support::unique_name(prefix);
+        let root = std::env::temp_dir().join(&ns);
+        let dir = root.join("product");
+        std::fs::create_dir_all(&dir).unwrap();
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/minimal");
+        for f in ["floe.yaml", "manifest.yaml", "floe-deploy.yaml"] {
+            std::fs::copy(src.join(f), dir.join(f)).unwrap();
+        }
+        let mut settings = std::fs::read_to_string(dir.join("floe-deploy.yaml")).unwrap();
+        settings.push_str(&format!("namespace:\n  name: {ns}\n"));
+        std::fs::write(dir.join("floe-deploy.yaml"), settings).unwrap();
+        let cache = root.join("cache");
+        Scenario { dir, ns, cache }
+    }
+
+    fn root(&self) -> PathBuf {
+        self.dir.parent().unwrap().to_path_buf()
+    }
+
+    fn reference(&self, tag: &str) -> String {
+        format!("oci://{}/floe/{}:{tag}", registry(), self.ns)
+    }
+
+    /// A different artifact from the same product: a changed setting.
+    fn change(&self, comment: &str) {
+        let path = self.dir.join("floe-deploy.yaml");
+        let mut settings = std::fs::read_to_string(&path).unwrap();
+        settings.push_str(&format!("# {comment}\n"));
+        std::fs::write(path, settings).unwrap();
+    }
+
+    fn floe(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_floe"));
+        cmd.args(args)
+            .env_remove("KUBECONFIG")
+            .env_remove("FLOE_REGISTRY_USERNAME")
+            .env_remove("FLOE_REGISTRY_PASSWORD")
+            .env_remove("FLOE_REGISTRY_TOKEN")
+            .env("DOCKER_CONFIG", self.root().join("no-docker-config"))
+            .env("FLOE_KUBECONFIG", support::kubeconfig_path())
+            .env("FLOE_CACHE_DIR", &self.cache)
+            .env("FLOE_REGISTRY_PLAIN_HTTP", "true")
+            .env("NO_COLOR", "1")
+            .current_dir(self.root())
+            .stdin(std::process::Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("running floe")
+    }
+
+    /// Pushes the product to `tag`; returns `oci://registry/repo@sha256:...`.
+    fn push(&self, tag: &str) -> String {
+        let out = self.floe(
+            &[
+                "artifact",
+                "push",
+                self.dir.to_str().unwrap(),
+                &self.reference(tag),
+            ],
+            &[],
+        );
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(0), "push failed: {stderr}");
+        stdout.trim().to_string()
+    }
+
+    /// A cosign key pair in `<root>/<name>/cosign.{key,pub}`.
+    fn key_pair(&self, name: &str) -> PathBuf {
+        let dir = self.root().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = Command::new(required("FLOE_TEST_COSIGN"))
+            .arg("generate-key-pair")
+            .env("COSIGN_PASSWORD", "test")
+            .current_dir(&dir)
+            .output()
+            .expect("running cosign");
+        assert!(out.status.success(), "{}", text(&out).1);
+        dir
+    }
+
+    /// Signs `pinned` (oci://...@sha256:...) with the real cosign, classic
+    /// `.sig` tag format, no transparency log (offline).
+    fn sign(&self, pinned: &str, key_dir: &Path) {
+        let out = Command::new(required("FLOE_TEST_COSIGN"))
+            .args([
+                "sign",
+                "--key",
+                key_dir.join("cosign.key").to_str().unwrap(),
+                "--tlog-upload=false",
+                "--use-signing-config=false",
+                "--new-bundle-format=false",
+                "--allow-insecure-registry",
+                "-y",
+                pinned.trim_start_matches("oci://"),
+            ])
+            .env("COSIGN_PASSWORD", "test")
+            .output()
+            .expect("running cosign");
+        assert!(out.status.success(), "cosign sign: {}", text(&out).1);
+    }
+
+    /// An enforce policy trusting `key_dir`'s public key.
+    fn policy(&self, key_dir: &Path, enforcement: &str) -> String {
+        let path = self.root().join(format!("policy-{enforcement}.yaml"));
+        std::fs::write(
+            &path,
+            format!(
+                "enforcement: {enforcement}\npublic_key_ref: {}\n",
+                key_dir.join("cosign.pub").display()
+            ),
+        )
+        .unwrap();
+        path.to_str().unwrap().to_string()
+    }
+
+    fn deploy(&self, reference: &str, policy: &str) -> Output {
+        self.floe(
+            &[
+                "deploy", reference, "--env", "dev", "-y", "--policy", policy,
+            ],
+            &[],
+        )
+    }
+
+    fn namespace_exists(&self) -> bool {
+        Command::new("kubectl")
+            .args(["get", "namespace", &self.ns])
+            .env("KUBECONFIG", support::kubeconfig_path())
+            .output()
+            .unwrap()
+            .status
+            .success()
+    }
+}
+
+impl Drop for Scenario {
+    fn drop(&mut self) {
+        let _ = Command::new("kubectl")
+            .args(["delete", "namespace", &self.ns, "--wait=false"])
+            .env("KUBECONFIG", support::kubeconfig_path())
+            .output();
+    }
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn digest_of(pinned: &str) -> &str {
+    pinned.rsplit('@').next().unwrap()
+}
+
+#[tokio::test]
+async fn issue_6_push_sign_deploy_by_tag_records_digest_and_signer() {
+    support::client().await;
+    let s = Scenario::new("oci-deploy");
+    let pinned = s.push("1.0.0");
+    let keys = s.key_pair("release-key");
+    s.sign(&pinned, &keys);
+    let policy = s.policy(&keys, "enforce");
+
+    let out = s.floe(
+        &[
+            "artifact",
+            "verify",
+            &s.reference("1.0.0"),
+            "--env",
+            "prod",
+            "--policy",
+            &policy,
+        ],
+        &[],
+    );
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!("digest:    {}", digest_of(&pinned))),
+        "{stdout}"
+    );
+    assert!(stdout.contains("verified:  yes, cosign key"), "{stdout}");
+    assert!(stdout.contains("release-key/cosign.pub"), "{stdout}");
+
+    let out = s.deploy(&s.reference("1.0.0"), &policy);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("Apply complete! 11 created"), "{stdout}");
+    assert!(stderr.contains("Signature: verified"), "{stderr}");
+
+    let out = s.floe(
+        &[
+            "history",
+            s.dir.to_str().unwrap(),
+            "--env",
+            "dev",
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let history: serde_json::Value = serde_json::from_str(&stdout).expect("history JSON");
+    let record = history
+        .as_array()
+        .and_then(|a| a.first())
+        .cloned()
+        .or_else(|| history.get("revisions").and_then(|r| r.get(0)).cloned())
+        .unwrap_or_else(|| panic!("one revision: {stdout}"));
+    let source = record["source"].as_str().unwrap_or_default();
+    assert_eq!(source, pinned, "the revision records the digest: {record}");
+    let signature = record["signature"].as_str().unwrap_or_default();
+    assert!(
+        signature.starts_with(&format!("verified {}", digest_of(&pinned)))
+            && signature.contains("cosign key")
+            && signature.contains("release-key/cosign.pub"),
+        "the revision records the signer: {signature}"
+    );
+
+    // The same artifact again: served from the cache, nothing to do.
+    let out = s.deploy(&s.reference("1.0.0"), &policy);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("(cached)"), "{stderr}");
+    assert!(stdout.contains("No changes."), "{stdout}");
+}
+
+#[tokio::test]
+async fn enforce_refuses_unsigned_and_wrongly_signed_artifacts() {
+    support::client().await;
+    let s = Scenario::new("oci-refuse");
+    let trusted = s.key_pair("trusted");
+    let other = s.key_pair("other");
+    let policy = s.policy(&trusted, "enforce");
+
+    let unsigned = s.push("1.0.0");
+    let out = s.deploy(&s.reference("1.0.0"), &policy);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(6), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "it is not signed: no cosign signature for {}",
+            digest_of(&unsigned)
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was deployed"), "{stderr}");
+
+    s.change("signed with another key");
+    let wrong = s.push("1.0.1");
+    s.sign(&wrong, &other);
+    let out = s.deploy(&s.reference("1.0.1"), &policy);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(6), "{stderr}");
+    assert!(
+        stderr.contains("it is signed, but not with the key in public_key_ref")
+            && stderr.contains("trusted/cosign.pub"),
+        "{stderr}"
+    );
+    let out = s.floe(
+        &[
+            "artifact",
+            "verify",
+            &s.reference("1.0.1"),
+            "--env",
+            "dev",
+            "--policy",
+            &policy,
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(6));
+    assert!(text(&out).0.contains("verified:  NO"));
+    assert!(!s.namespace_exists(), "nothing may be applied");
+
+    // Under warn the same artifact deploys, loudly, and the revision says so.
+    let warn = s.policy(&trusted, "warn");
+    let out = s.deploy(&s.reference("1.0.1"), &warn);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("WARNING: the signature of") && stderr.contains("was NOT verified"),
+        "{stderr}"
+    );
+    let out = s.floe(
+        &[
+            "history",
+            s.dir.to_str().unwrap(),
+            "--env",
+            "dev",
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    assert!(
+        text(&out).0.contains("NOT VERIFIED"),
+        "the revision records the failed verification: {}",
+        text(&out).0
+    );
+}
+
+#[tokio::test]
+async fn enforce_refuses_a_layer_changed_after_signing() {
+    support::client().await;
+    let storage = PathBuf::from(required("FLOE_TEST_REGISTRY_STORAGE"));
+    let s = Scenario::new("oci-tamper");
+    let keys = s.key_pair("k");
+    let pinned = s.push("1.0.0");
+    s.sign(&pinned, &keys);
+    let policy = s.policy(&keys, "enforce");
+
+    // Rewrite the settings layer in the registry's storage: same digest
+    // name, other bytes (what a compromised registry would serve).
+    let manifest = {
+        let out = s.floe(&["artifact", "pull", &pinned], &[]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+        let dir = text(&out).0.trim().split('\t').nth(1).unwrap().to_string();
+        std::fs::read_to_string(Path::new(&dir).join("floe-deploy.yaml")).unwrap()
+    };
+    let digest = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(manifest.as_bytes()))
+    };
+    let blob = storage
+        .join("docker/registry/v2/blobs/sha256")
+        .join(&digest[..2])
+        .join(&digest)
+        .join("data");
+    assert!(
+        blob.exists(),
+        "the settings layer is stored at {}",
+        blob.display()
+    );
+    let tampered = format!("# tampered\n{manifest}");
+    std::fs::write(&blob, tampered).unwrap();
+    std::fs::remove_dir_all(&s.cache).unwrap();
+
+    let out = s.deploy(&s.reference("1.0.0"), &policy);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(6), "{stderr}");
+    assert!(
+        stderr.contains("layer floe-deploy.yaml: the registry served content with digest")
+            && stderr.contains(&format!("not the sha256:{digest} asked for")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("changed after it was published"),
+        "{stderr}"
+    );
+    assert!(!s.namespace_exists(), "nothing may be applied");
+}
+
+#[tokio::test]
+async fn a_tag_moved_between_plan_and_apply_is_refused() {
+    support::client().await;
+    let s = Scenario::new("oci-moved");
+    let keys = s.key_pair("k");
+    let policy = s.policy(&keys, "enforce");
+    let first = s.push("stable");
+    s.sign(&first, &keys);
+    let plan_file = s.root().join("plan.json");
+    let out = s.floe(
+        &[
+            "plan",
+            &s.reference("stable"),
+            "--env",
+            "dev",
+            "--policy",
+            &policy,
+            "--out",
+            plan_file.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&plan_file).unwrap()).unwrap();
+    assert_eq!(saved["source"]["digest"], digest_of(&first));
+
+    s.change("a newer build under the same tag");
+    let second = s.push("stable");
+    assert_ne!(first, second);
+    s.sign(&second, &keys);
+
+    let out = s.floe(&["apply", plan_file.to_str().unwrap(), "-y"], &[]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(6), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{} moved from {} (planned and verified) to {}; nothing was applied",
+            s.reference("stable"),
+            digest_of(&first),
+            digest_of(&second)
+        )),
+        "{stderr}"
+    );
+    assert!(!s.namespace_exists(), "nothing may be applied");
+}
+
+#[tokio::test]
+async fn registry_errors_are_clear_and_apply_nothing() {
+    support::client().await;
+    let s = Scenario::new("oci-errors");
+    let keys = s.key_pair("k");
+    let policy = s.policy(&keys, "enforce");
+
+    // Release tags are immutable.
+    s.push("1.0.0");
+    let out = s.floe(
+        &[
+            "artifact",
+            "push",
+            s.dir.to_str().unwrap(),
+            &s.reference("1.0.0"),
+        ],
+        &[],
+    );
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("release tags are immutable"), "{stderr}");
+
+    // A missing tag.
+    let out = s.deploy(&s.reference("9.9.9"), &policy);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{} was not found in the registry",
+            s.reference("9.9.9")
+        )),
+        "{stderr}"
+    );
+
+    // An unreachable registry.
+    let out = s.deploy("oci://127.0.0.1:9/floe/x:1.0.0", &policy);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(8), "{stderr}");
+    assert!(
+        stderr.contains("cannot reach registry 127.0.0.1:9"),
+        "{stderr}"
+    );
+
+    // Wrong, then right, credentials on the registry with authentication.
+    let auth = required("FLOE_TEST_REGISTRY_AUTH");
+    let reference = format!("oci://{auth}/floe/{}:1.0.0", s.ns);
+    let push = |user: &str, password: &str| {
+        s.floe(
+            &["artifact", "push", s.dir.to_str().unwrap(), &reference],
+            &[
+                ("FLOE_REGISTRY_USERNAME", user),
+                ("FLOE_REGISTRY_PASSWORD", password),
+            ],
+        )
+    };
+    let out = push(&required("FLOE_TEST_REGISTRY_USER"), "not-the-password");
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(8), "{stderr}");
+    assert!(
+        stderr.contains(&format!("registry {auth} refused the credentials (FLOE_REGISTRY_USERNAME/FLOE_REGISTRY_PASSWORD)")),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("not-the-password"),
+        "no secret in messages"
+    );
+    let out = s.floe(
+        &[
+            "deploy", &reference, "--env", "dev", "-y", "--policy", &policy,
+        ],
+        &[],
+    );
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(8), "anonymous: {stderr}");
+    let out = push(
+        &required("FLOE_TEST_REGISTRY_USER"),
+        &required("FLOE_TEST_REGISTRY_PASSWORD"),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+    assert!(!s.namespace_exists(), "nothing may be applied");
+}
