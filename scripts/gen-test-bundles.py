@@ -22,6 +22,7 @@ Deterministic: keys are derived from fixed seeds and ECDSA signatures are RFC 69
 running the script again reproduces the same files byte for byte.
 
 Usage: python3 scripts/gen-test-bundles.py [OUTPUT_DIR]   (default: fixtures/signing)
+       python3 scripts/gen-test-bundles.py --sign PAYLOAD SUBJECT OUT   (one bundle, same test CA)
 Needs the `cryptography` package (>= 44 for deterministic ECDSA).
 """
 
@@ -38,7 +39,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
-OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+OUT = sys.argv[1] if len(sys.argv) == 2 else os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "signing")
 
 UTC = datetime.timezone.utc
@@ -365,5 +366,29 @@ def main():
         write("bundle-good.b64", base64.b64encode(f.read()) + b"\n")
 
 
+def sign_payload(payload_file: str, subject: str, out_file: str):
+    """Sign any payload with the fixtures' trusted test CA (same seeds as main()),
+    for end-to-end tests that sign an artifact made at test time."""
+    p384, p256 = ec.SECP384R1(), ec.SECP256R1()
+    root_key, inter_key = key("fulcio-root", p384), key("fulcio-intermediate", p384)
+    root = ca_cert("floe-test-fulcio-root", root_key, None, None, 1)
+    inter = ca_cert("floe-test-fulcio-intermediate", inter_key, root, root_key, 0)
+    ct_key, rekor_key = key("ctlog", p256), key("rekor", p256)
+    with open(payload_file, "rb") as f:
+        payload = f.read()
+    tag = "e2e:" + subject
+    leaf_key = key("leaf:" + tag, p256)
+    cert = leaf_cert(tag, leaf_key, inter, inter_key, ct_key, x509.RFC822Name(subject), ISSUER)
+    with open(out_file, "w") as f:
+        json.dump(bundle(cert, leaf_key, payload, rekor_key), f, indent=2, sort_keys=True)
+        f.write("\n")
+
+
 if __name__ == "__main__":
-    main()
+    # gen-test-bundles.py --sign PAYLOAD SUBJECT OUT: one bundle for PAYLOAD,
+    # signed as SUBJECT (issuer https://issuer.floe.test) by the test CA of
+    # fixtures/signing/trusted_root.json.
+    if len(sys.argv) == 5 and sys.argv[1] == "--sign":
+        sign_payload(sys.argv[2], sys.argv[3], sys.argv[4])
+    else:
+        main()

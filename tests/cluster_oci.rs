@@ -511,3 +511,108 @@ async fn registry_errors_are_clear_and_apply_nothing() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
     assert!(!s.namespace_exists(), "nothing may be applied");
 }
+
+/// A Sigstore bundle over the product's layers, signed as `subject` by the
+/// test CA of fixtures/signing/trusted_root.json (scripts/gen-test-bundles.py).
+fn bundle_for(s: &Scenario, subject: &str) -> PathBuf {
+    let out = s.floe(&["artifact", "payload", s.dir.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+    let payload = s.root().join(format!("payload-{subject}.bin"));
+    std::fs::write(&payload, &out.stdout).unwrap();
+    let bundle = s.root().join(format!("bundle-{subject}.json"));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let gen = Command::new("python3")
+        .arg(root.join("scripts/gen-test-bundles.py"))
+        .args(["--sign", payload.to_str().unwrap(), subject])
+        .arg(&bundle)
+        .output()
+        .expect("running python3");
+    assert!(gen.status.success(), "{}", text(&gen).1);
+    bundle
+}
+
+fn bundle_policy(s: &Scenario, subject: &str) -> String {
+    let path = s.root().join(format!("bundle-policy-{subject}.yaml"));
+    let trusted_root =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/signing/trusted_root.json");
+    std::fs::write(
+        &path,
+        format!(
+            "enforcement: enforce\ntrusted_root: {}\ntrusted_issuers:\n  - issuer: https://issuer.floe.test\n    subject: {subject}\n",
+            trusted_root.display()
+        ),
+    )
+    .unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn sigstore_bundle_in_the_annotation_is_verified_offline() {
+    support::client().await;
+    let s = Scenario::new("oci-bundle");
+    let bundle = bundle_for(&s, "ci@floe.dev");
+    let push = |tag: &str| {
+        let out = s.floe(
+            &[
+                "artifact",
+                "push",
+                s.dir.to_str().unwrap(),
+                &s.reference(tag),
+                "--bundle",
+                bundle.to_str().unwrap(),
+            ],
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+        text(&out).0.trim().to_string()
+    };
+    let pinned = push("1.0.0");
+
+    // The policy names another identity: refused.
+    let out = s.deploy(
+        &s.reference("1.0.0"),
+        &bundle_policy(&s, "release@floe.dev"),
+    );
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(6), "{stderr}");
+    assert!(
+        stderr.contains("the signer ci@floe.dev (OIDC issuer https://issuer.floe.test) is not a trusted identity")
+            && stderr.contains("subject release@floe.dev"),
+        "{stderr}"
+    );
+    assert!(!s.namespace_exists(), "nothing may be applied");
+
+    // A layer changed after signing, the old bundle carried along: refused.
+    s.change("changed after the bundle was made");
+    push("1.0.1");
+    let out = s.deploy(&s.reference("1.0.1"), &bundle_policy(&s, "ci@floe.dev"));
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(6), "{stderr}");
+    assert!(
+        stderr.contains("its layers were changed after signing"),
+        "{stderr}"
+    );
+    assert!(!s.namespace_exists(), "nothing may be applied");
+
+    // The right identity: deployed, and the revision names the signer.
+    let out = s.deploy(&s.reference("1.0.0"), &bundle_policy(&s, "ci@floe.dev"));
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let out = s.floe(
+        &[
+            "history",
+            s.dir.to_str().unwrap(),
+            "--env",
+            "dev",
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    let (history, _) = text(&out);
+    assert!(history.contains(&pinned), "{history}");
+    assert!(
+        history.contains("sigstore bundle, signer ci@floe.dev (issuer https://issuer.floe.test)"),
+        "{history}"
+    );
+}

@@ -24,6 +24,7 @@ pub(super) fn run(command: ArtifactCommand) -> Result<i32, Failure> {
             oci,
         } => push_cmd(&dir, &reference, bundle.as_deref(), &oci),
         ArtifactCommand::Pull { reference, to, oci } => pull_cmd(&reference, to.as_deref(), &oci),
+        ArtifactCommand::Payload { dir } => payload_cmd(&dir),
         ArtifactCommand::Verify {
             reference,
             env,
@@ -190,6 +191,17 @@ pub(super) fn check_tag(
     }
 }
 
+fn payload_cmd(dir: &Path) -> Result<i32, Failure> {
+    let (prepared, _, _) = prepare_product(dir, None)?;
+    let payload = oci::bundle::signed_payload(&prepared.manifest.layer_triples());
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(&payload)
+        .and_then(|_| out.flush())
+        .map_err(|e| Failure::new(exit::GENERAL, e))?;
+    Ok(exit::SUCCESS)
+}
+
 fn push_cmd(
     dir: &Path,
     reference: &str,
@@ -197,6 +209,26 @@ fn push_cmd(
     oci: &OciArgs,
 ) -> Result<i32, Failure> {
     let reference = parse_ref(reference)?;
+    let (prepared, name, version) = prepare_product(dir, bundle)?;
+    let rt = runtime()?;
+    let registry = Registry::for_ref(&reference, &registry_options(oci)).map_err(oci_failure)?;
+    let digest = rt
+        .block_on(registry.push(&reference, &prepared))
+        .map_err(oci_failure)?;
+    eprintln!(
+        "Pushed {name} {version} ({} layers) to {reference}",
+        prepared.manifest.layers.len()
+    );
+    println!("{}", reference.with_digest(&digest));
+    Ok(exit::SUCCESS)
+}
+
+/// The product packed as an artifact (validated for every environment),
+/// with its name and version.
+fn prepare_product(
+    dir: &Path,
+    bundle: Option<&Path>,
+) -> Result<(oci::PreparedArtifact, String, String), Failure> {
     // An artifact is only worth publishing when it deploys everywhere.
     let mut product = None;
     for env in Environment::ALL {
@@ -231,17 +263,7 @@ fn push_cmd(
         bundle_b64.as_deref(),
     )
     .map_err(oci_failure)?;
-    let rt = runtime()?;
-    let registry = Registry::for_ref(&reference, &registry_options(oci)).map_err(oci_failure)?;
-    let digest = rt
-        .block_on(registry.push(&reference, &prepared))
-        .map_err(oci_failure)?;
-    eprintln!(
-        "Pushed {name} {version} ({} layers) to {reference}",
-        prepared.manifest.layers.len()
-    );
-    println!("{}", reference.with_digest(&digest));
-    Ok(exit::SUCCESS)
+    Ok((prepared, name, version))
 }
 
 fn env_arg(env: Environment) -> EnvArg {

@@ -154,6 +154,12 @@ pub enum ArtifactCommand {
         #[command(flatten)]
         oci: OciArgs,
     },
+    /// Print the bytes a Sigstore bundle must sign for this product's artifact
+    /// (its layer list), e.g. for `cosign sign-blob --bundle`, then push with --bundle.
+    Payload {
+        /// Product directory holding floe.yaml.
+        dir: PathBuf,
+    },
     /// Fetch an artifact by digest into the local cache (and optionally copy it out).
     Pull {
         /// oci://registry/repository:tag or ...@sha256:...
