@@ -104,14 +104,6 @@ async fn ensure_namespace(cluster: &Cluster, plan: &Plan) -> Result<(), SessionE
     Ok(())
 }
 
-pub fn holder_name() -> String {
-    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-    let host = std::fs::read_to_string("/etc/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "localhost".into());
-    format!("{user}@{host} (pid {})", std::process::id())
-}
-
 /// Applies `plan` with the lock held and the revision recorded.
 pub async fn run(
     cluster: &Cluster,
@@ -121,7 +113,13 @@ pub async fn run(
     cancel: tokio::sync::watch::Receiver<bool>,
 ) -> Result<SessionReport, SessionError> {
     ensure_namespace(cluster, plan).await?;
-    let lock = Lock::acquire(cluster, &plan.namespace, &holder_name(), options.lock_ttl).await?;
+    let lock = Lock::acquire(
+        cluster,
+        &plan.namespace,
+        &state::default_holder(),
+        options.lock_ttl,
+    )
+    .await?;
     let result = run_locked(cluster, plan, options, reporter, cancel, &lock).await;
     let released = lock.release().await;
     let report = result?;

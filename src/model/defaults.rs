@@ -123,7 +123,7 @@ pub fn default_workloads(spec: &FloeSpec, env: Environment) -> Value {
 
 /// Keys whose values are credentials. A plugin config key containing one of
 /// these must not carry a literal value into a ConfigMap.
-const SECRET_WORDS: [&str; 10] = [
+const SECRET_WORDS: [&str; 9] = [
     "password",
     "passwd",
     "secret",
@@ -133,7 +133,6 @@ const SECRET_WORDS: [&str; 10] = [
     "access_key",
     "private_key",
     "credential",
-    "auth",
 ];
 
 /// Suffixes that name *where* a secret is, not the secret itself.
@@ -150,7 +149,49 @@ const REFERENCE_SUFFIXES: [&str; 8] = [
 
 pub fn is_secret_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    SECRET_WORDS.iter().any(|w| k.contains(w)) && !REFERENCE_SUFFIXES.iter().any(|s| k.ends_with(s))
+    // "auth" is a credential only as the key's last word (`auth`,
+    // `basic_auth`, `proxyAuth`): `author`, `auth_method`, `oauth_flow` are not.
+    let last_word_is_auth = key
+        .rsplit(|c: char| c == '_' || c == '-' || c == '.')
+        .next()
+        .is_some_and(|w| {
+            let w = w.to_ascii_lowercase();
+            w == "auth" || (w.ends_with("auth") && key.ends_with("Auth"))
+        });
+    (SECRET_WORDS.iter().any(|w| k.contains(w)) || last_word_is_auth)
+        && !REFERENCE_SUFFIXES.iter().any(|s| k.ends_with(s))
+}
+
+#[cfg(test)]
+mod secret_key_tests {
+    use super::is_secret_key;
+
+    #[test]
+    fn auth_only_as_the_last_word() {
+        for key in [
+            "auth",
+            "basic_auth",
+            "proxyAuth",
+            "db-auth",
+            "password",
+            "client_secret",
+            "api_key",
+            "authToken",
+        ] {
+            assert!(is_secret_key(key), "{key}");
+        }
+        for key in [
+            "author",
+            "auth_method",
+            "oauth_flow",
+            "authority",
+            "password_ref",
+            "token_url",
+            "region",
+        ] {
+            assert!(!is_secret_key(key), "{key}");
+        }
+    }
 }
 
 /// `${VAR}` placeholders are resolved at run time from the environment
