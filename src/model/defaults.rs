@@ -151,15 +151,19 @@ pub fn is_secret_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
     // "auth" is a credential only as the key's last word (`auth`,
     // `basic_auth`, `proxyAuth`): `author`, `auth_method`, `oauth_flow` are not.
-    let last_word_is_auth = key
-        .rsplit(|c: char| c == '_' || c == '-' || c == '.')
-        .next()
-        .is_some_and(|w| {
-            let w = w.to_ascii_lowercase();
-            w == "auth" || (w.ends_with("auth") && key.ends_with("Auth"))
-        });
+    let last_word_is_auth = key.rsplit(['_', '-', '.']).next().is_some_and(|w| {
+        let w = w.to_ascii_lowercase();
+        w == "auth" || (w.ends_with("auth") && key.ends_with("Auth"))
+    });
     (SECRET_WORDS.iter().any(|w| k.contains(w)) || last_word_is_auth)
         && !REFERENCE_SUFFIXES.iter().any(|s| k.ends_with(s))
+}
+
+/// `${VAR}` placeholders are resolved at run time from the environment
+/// (which a Secret feeds), so they are not secret values.
+pub fn is_placeholder(value: &str) -> bool {
+    let v = value.trim();
+    v.starts_with("${") && v.ends_with('}') && v.len() > 3
 }
 
 #[cfg(test)]
@@ -192,11 +196,4 @@ mod secret_key_tests {
             assert!(!is_secret_key(key), "{key}");
         }
     }
-}
-
-/// `${VAR}` placeholders are resolved at run time from the environment
-/// (which a Secret feeds), so they are not secret values.
-pub fn is_placeholder(value: &str) -> bool {
-    let v = value.trim();
-    v.starts_with("${") && v.ends_with('}') && v.len() > 3
 }
