@@ -55,6 +55,7 @@
 //! Fulcio, CT log and Rekor), plus a real public-good Rekor entry and trusted root in
 //! `fixtures/signing/public-good/`.
 
+use super::error_chain;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use serde::Deserialize;
@@ -503,20 +504,6 @@ fn causes(e: &dyn std::error::Error) -> String {
         cause = c.source();
     }
     parts.join(": ")
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        let s = c.to_string();
-        if !text.contains(&s) {
-            text.push_str(": ");
-            text.push_str(&s);
-        }
-        cause = c.source();
-    }
-    text
 }
 
 // ---------------------------------------------------------------------------
