@@ -13,8 +13,8 @@
 # reuses) the real cosign CLI (scripts/cosign-build.sh; FLOE_TEST_COSIGN) and
 # starts two local registries (scripts/registry-up.sh, Debian's docker-registry):
 # a plain-HTTP one without authentication (FLOE_TEST_REGISTRY=127.0.0.1:PORT) and
-# one with htpasswd basic auth (FLOE_TEST_REGISTRY_AUTH, FLOE_TEST_REGISTRY_USER,
-# FLOE_TEST_REGISTRY_PASSWORD), stopped on exit like the clusters. With
+# one with htpasswd basic auth over TLS (FLOE_TEST_REGISTRY_AUTH, FLOE_TEST_REGISTRY_USER,
+# FLOE_TEST_REGISTRY_PASSWORD, FLOE_TEST_REGISTRY_CA), stopped on exit like the clusters. With
 # FLOE_TEST_COSIGN, FLOE_TEST_REGISTRY or FLOE_TEST_REGISTRY_AUTH already set,
 # those are used instead.
 set -euo pipefail
@@ -72,9 +72,10 @@ fi
 if [[ -z "${FLOE_TEST_REGISTRY_AUTH:-}" ]]; then
   registry_auth="$(mktemp -d "${TMPDIR:-/tmp}/floe-test-registry-auth-XXXXXX")"
   registry_dirs+=("$registry_auth")
-  vars="$(bash scripts/registry-up.sh --dir "$registry_auth" --auth)"
+  # With TLS (a CA of its own), so the tests also cover floe's default: TLS on.
+  vars="$(bash scripts/registry-up.sh --dir "$registry_auth" --auth --tls)"
   eval "$vars"
-  export FLOE_TEST_REGISTRY_AUTH FLOE_TEST_REGISTRY_USER FLOE_TEST_REGISTRY_PASSWORD
+  export FLOE_TEST_REGISTRY_AUTH FLOE_TEST_REGISTRY_USER FLOE_TEST_REGISTRY_PASSWORD FLOE_TEST_REGISTRY_CA
 fi
 
 cargo test

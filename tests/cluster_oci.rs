@@ -249,6 +249,12 @@ async fn issue_6_push_sign_deploy_by_tag_records_digest_and_signer() {
         "the revision records the signer: {signature}"
     );
 
+    // Status and history also take the artifact reference.
+    let out = s.floe(&["status", &s.reference("1.0.0"), "--env", "dev"], &[]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("deployment/code-location"), "{stdout}");
+
     // The same artifact again: served from the cache, nothing to do.
     let out = s.deploy(&s.reference("1.0.0"), &policy);
     let (stdout, stderr) = text(&out);
@@ -473,13 +479,30 @@ async fn registry_errors_are_clear_and_apply_nothing() {
         "{stderr}"
     );
 
-    // Wrong, then right, credentials on the registry with authentication.
+    // The registry with authentication speaks TLS with a CA of its own:
+    // floe's default (TLS on) refuses it until the CA is trusted.
     let auth = required("FLOE_TEST_REGISTRY_AUTH");
+    let ca = required("FLOE_TEST_REGISTRY_CA");
     let reference = format!("oci://{auth}/floe/{}:1.0.0", s.ns);
+    let out = s.floe(
+        &["artifact", "pull", &reference],
+        &[("FLOE_REGISTRY_PLAIN_HTTP", "false")],
+    );
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(8), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot reach registry {auth}"))
+            && stderr.to_ascii_lowercase().contains("certificate"),
+        "{stderr}"
+    );
+
+    // Wrong, then right, credentials.
     let push = |user: &str, password: &str| {
         s.floe(
             &["artifact", "push", s.dir.to_str().unwrap(), &reference],
             &[
+                ("FLOE_REGISTRY_PLAIN_HTTP", "false"),
+                ("FLOE_REGISTRY_CA", &ca),
                 ("FLOE_REGISTRY_USERNAME", user),
                 ("FLOE_REGISTRY_PASSWORD", password),
             ],
@@ -500,7 +523,10 @@ async fn registry_errors_are_clear_and_apply_nothing() {
         &[
             "deploy", &reference, "--env", "dev", "-y", "--policy", &policy,
         ],
-        &[],
+        &[
+            ("FLOE_REGISTRY_PLAIN_HTTP", "false"),
+            ("FLOE_REGISTRY_CA", &ca),
+        ],
     );
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(8), "anonymous: {stderr}");

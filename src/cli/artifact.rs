@@ -1,7 +1,7 @@
 //! `floe artifact push|pull|verify`, and fetching an `oci://` source for
 //! plan, apply and deploy.
 
-use super::{exit, ArtifactCommand, EnvArg, Failure, OciArgs, ReportFormat};
+use super::{exit, ArtifactCommand, EnvArg, Failure, OciArgs, RegistryArgs, ReportFormat};
 use crate::model::Environment;
 use crate::oci::policy::{Enforcement, Policy, PolicyError};
 use crate::oci::signature::{self, Verification, VerifyResult};
@@ -21,9 +21,13 @@ pub(super) fn run(command: ArtifactCommand) -> Result<i32, Failure> {
             dir,
             reference,
             bundle,
-            oci,
-        } => push_cmd(&dir, &reference, bundle.as_deref(), &oci),
-        ArtifactCommand::Pull { reference, to, oci } => pull_cmd(&reference, to.as_deref(), &oci),
+            registry,
+        } => push_cmd(&dir, &reference, bundle.as_deref(), &registry),
+        ArtifactCommand::Pull {
+            reference,
+            to,
+            registry,
+        } => pull_cmd(&reference, to.as_deref(), &registry),
         ArtifactCommand::Payload { dir } => payload_cmd(&dir),
         ArtifactCommand::Verify {
             reference,
@@ -38,10 +42,10 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Runtime::new().map_err(|e| Failure::new(exit::GENERAL, e))
 }
 
-pub(super) fn registry_options(oci: &OciArgs) -> RegistryOptions {
+pub(super) fn registry_options(registry: &RegistryArgs) -> RegistryOptions {
     RegistryOptions {
-        plain_http: oci.plain_http,
-        ca_file: oci.registry_ca.clone(),
+        plain_http: registry.plain_http,
+        ca_file: registry.registry_ca.clone(),
         cache_dir: None,
     }
 }
@@ -119,7 +123,8 @@ pub(super) fn fetch(
 ) -> Result<Fetched, Failure> {
     let reference = parse_ref(reference)?;
     let policy = policy_for(oci, env)?;
-    let registry = Registry::for_ref(&reference, &registry_options(oci)).map_err(oci_failure)?;
+    let registry =
+        Registry::for_ref(&reference, &registry_options(&oci.registry)).map_err(oci_failure)?;
     let pulled = rt
         .block_on(registry.pull(&reference))
         .map_err(oci_failure)?;
@@ -175,7 +180,8 @@ pub(super) fn check_tag(
     digest: &str,
     oci: &OciArgs,
 ) -> Result<(), Failure> {
-    let registry = Registry::for_ref(reference, &registry_options(oci)).map_err(oci_failure)?;
+    let registry =
+        Registry::for_ref(reference, &registry_options(&oci.registry)).map_err(oci_failure)?;
     match rt
         .block_on(signature::tag_still_at(&registry, reference, digest))
         .map_err(oci_failure)?
@@ -206,12 +212,13 @@ fn push_cmd(
     dir: &Path,
     reference: &str,
     bundle: Option<&Path>,
-    oci: &OciArgs,
+    registry_args: &RegistryArgs,
 ) -> Result<i32, Failure> {
     let reference = parse_ref(reference)?;
     let (prepared, name, version) = prepare_product(dir, bundle)?;
     let rt = runtime()?;
-    let registry = Registry::for_ref(&reference, &registry_options(oci)).map_err(oci_failure)?;
+    let registry =
+        Registry::for_ref(&reference, &registry_options(registry_args)).map_err(oci_failure)?;
     let digest = rt
         .block_on(registry.push(&reference, &prepared))
         .map_err(oci_failure)?;
@@ -274,10 +281,15 @@ fn env_arg(env: Environment) -> EnvArg {
     }
 }
 
-fn pull_cmd(reference: &str, to: Option<&Path>, oci: &OciArgs) -> Result<i32, Failure> {
+fn pull_cmd(
+    reference: &str,
+    to: Option<&Path>,
+    registry_args: &RegistryArgs,
+) -> Result<i32, Failure> {
     let reference = parse_ref(reference)?;
     let rt = runtime()?;
-    let registry = Registry::for_ref(&reference, &registry_options(oci)).map_err(oci_failure)?;
+    let registry =
+        Registry::for_ref(&reference, &registry_options(registry_args)).map_err(oci_failure)?;
     let pulled = rt
         .block_on(registry.pull(&reference))
         .map_err(oci_failure)?;
@@ -340,7 +352,8 @@ fn verify_cmd(
     // `verify` always checks, whatever the deploy-time enforcement.
     policy.enforcement = Enforcement::Enforce;
     let rt = runtime()?;
-    let registry = Registry::for_ref(&reference, &registry_options(oci)).map_err(oci_failure)?;
+    let registry =
+        Registry::for_ref(&reference, &registry_options(&oci.registry)).map_err(oci_failure)?;
     let digest = rt
         .block_on(registry.resolve(&reference))
         .map_err(oci_failure)?;
@@ -379,5 +392,28 @@ fn verify_cmd(
         exit::SUCCESS
     } else {
         exit::SIGNATURE
+    })
+}
+
+/// For commands that only need to know the product (history, status,
+/// unlock, undo): an `oci://` source is pulled by digest, not verified —
+/// nothing from it is deployed.
+pub(super) fn local_product(
+    args: &super::ProductArgs,
+    registry_args: &RegistryArgs,
+) -> Result<super::ProductArgs, Failure> {
+    let Some(reference) = args.dir.to_str().filter(|d| d.starts_with("oci://")) else {
+        return Ok(args.clone());
+    };
+    let reference = parse_ref(reference)?;
+    let rt = runtime()?;
+    let registry =
+        Registry::for_ref(&reference, &registry_options(registry_args)).map_err(oci_failure)?;
+    let pulled = rt
+        .block_on(registry.pull(&reference))
+        .map_err(oci_failure)?;
+    Ok(super::ProductArgs {
+        dir: pulled.dir,
+        ..args.clone()
     })
 }

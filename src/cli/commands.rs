@@ -65,21 +65,42 @@ pub fn run(command: Command) -> Result<i32, Failure> {
         Command::History {
             product,
             cluster,
+            registry,
             format,
-        } => history_cmd(&product, &cluster, format),
+        } => history_cmd(
+            &artifact::local_product(&product, &registry)?,
+            &cluster,
+            format,
+        ),
         Command::Undo {
             to_revision: revision,
             product,
             cluster,
+            registry,
             plan,
             apply,
-        } => undo_cmd(revision, &product, &cluster, &plan, &apply),
+        } => undo_cmd(
+            revision,
+            &artifact::local_product(&product, &registry)?,
+            &cluster,
+            &plan,
+            &apply,
+        ),
         Command::Status {
             product,
             cluster,
+            registry,
             format,
-        } => status_cmd(&product, &cluster, format),
-        Command::Unlock { product, cluster } => unlock_cmd(&product, &cluster),
+        } => status_cmd(
+            &artifact::local_product(&product, &registry)?,
+            &cluster,
+            format,
+        ),
+        Command::Unlock {
+            product,
+            cluster,
+            registry,
+        } => unlock_cmd(&artifact::local_product(&product, &registry)?, &cluster),
     }
 }
 

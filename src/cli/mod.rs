@@ -53,8 +53,8 @@ impl From<EnvArg> for crate::model::Environment {
 /// What every command that reads a product takes.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ProductArgs {
-    /// Product directory holding floe.yaml (and floe-deploy.yaml); `plan`
-    /// also takes an artifact, oci://registry/repo:tag.
+    /// Product directory holding floe.yaml (and floe-deploy.yaml), or an
+    /// artifact: oci://registry/repo:tag.
     #[arg(default_value = ".")]
     pub dir: PathBuf,
     /// Target environment.
@@ -124,15 +124,22 @@ pub struct PlanArgs {
     pub dry_run_all: bool,
 }
 
-/// Registry access and signature policy, for `oci://` sources.
+/// How to reach the registry of an `oci://` source.
 #[derive(Debug, Clone, Default, clap::Args)]
-pub struct OciArgs {
+pub struct RegistryArgs {
     /// Talk plain HTTP to the registry (a local test registry); TLS otherwise.
     #[arg(long, env = "FLOE_REGISTRY_PLAIN_HTTP")]
     pub plain_http: bool,
     /// Extra CA certificate (PEM) to trust for the registry's TLS.
     #[arg(long, env = "FLOE_REGISTRY_CA", value_name = "FILE")]
     pub registry_ca: Option<PathBuf>,
+}
+
+/// Registry access and signature policy, for `oci://` sources.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct OciArgs {
+    #[command(flatten)]
+    pub registry: RegistryArgs,
     /// Signature policy: a policy file, or a platform manifest.yaml whose
     /// artifacts.verification is read (docs/oci-artifacts.md). Without one,
     /// prod refuses unverified artifacts and other environments warn.
@@ -152,7 +159,7 @@ pub enum ArtifactCommand {
         #[arg(long, value_name = "FILE")]
         bundle: Option<PathBuf>,
         #[command(flatten)]
-        oci: OciArgs,
+        registry: RegistryArgs,
     },
     /// Print the bytes a Sigstore bundle must sign for this product's artifact
     /// (its layer list), e.g. for `cosign sign-blob --bundle`, then push with --bundle.
@@ -168,7 +175,7 @@ pub enum ArtifactCommand {
         #[arg(long, value_name = "DIR")]
         to: Option<PathBuf>,
         #[command(flatten)]
-        oci: OciArgs,
+        registry: RegistryArgs,
     },
     /// Check an artifact's signature against the policy; exit 0 when verified, 6 when not.
     Verify {
@@ -272,6 +279,8 @@ pub enum Command {
         product: ProductArgs,
         #[command(flatten)]
         cluster: ClusterArgs,
+        #[command(flatten)]
+        registry: RegistryArgs,
         #[arg(long, value_enum, default_value = "text")]
         format: ReportFormat,
     },
@@ -285,6 +294,8 @@ pub enum Command {
         #[command(flatten)]
         cluster: ClusterArgs,
         #[command(flatten)]
+        registry: RegistryArgs,
+        #[command(flatten)]
         plan: PlanArgs,
         #[command(flatten)]
         apply: ApplyArgs,
@@ -295,6 +306,8 @@ pub enum Command {
         product: ProductArgs,
         #[command(flatten)]
         cluster: ClusterArgs,
+        #[command(flatten)]
+        registry: RegistryArgs,
         #[arg(long, value_enum, default_value = "text")]
         format: ReportFormat,
     },
@@ -304,6 +317,8 @@ pub enum Command {
         product: ProductArgs,
         #[command(flatten)]
         cluster: ClusterArgs,
+        #[command(flatten)]
+        registry: RegistryArgs,
     },
     /// Show what an apply would change: a server-side diff against the cluster.
     Plan {
