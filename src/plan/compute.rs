@@ -304,10 +304,15 @@ pub async fn plan(
             .and_then(Value::as_str)
             .map(str::to_string);
         let (action, after, drift, replace_reason) = match dry {
-            None => (Action::Create, Some(object.body.clone()), Vec::new(), None),
+            None => (
+                Action::Create,
+                Some(redact(&object.body, &salt)),
+                Vec::new(),
+                None,
+            ),
             Some(DryRun::Immutable(reason)) => (
                 Action::Replace,
-                Some(object.body.clone()),
+                Some(redact(&object.body, &salt)),
                 Vec::new(),
                 Some(reason),
             ),
@@ -330,6 +335,13 @@ pub async fn plan(
                 let after = redact(&normalize(&v), &salt);
                 (Action::Update, Some(after), conflicts, None)
             }
+        };
+        // A replace's `after` is what floe sends, without the fields the
+        // server fills in on create; showing those as removals would bury
+        // the field that forces the replace.
+        let before = match (action, &after) {
+            (Action::Replace, Some(after)) => before.map(|b| restrict_to(after, &b)),
+            _ => before,
         };
         changes.insert(
             key.clone(),
@@ -552,6 +564,25 @@ pub async fn check_fresh(cluster: &Cluster, plan: &Plan) -> Result<(), StaleErro
     }
 }
 
+/// `value` keeping only the fields that `shape` has (lists element by
+/// element when their lengths agree).
+fn restrict_to(shape: &Value, value: &Value) -> Value {
+    match (shape, value) {
+        (Value::Object(s), Value::Object(v)) => Value::Object(
+            v.iter()
+                .filter_map(|(k, vv)| s.get(k).map(|sv| (k.clone(), restrict_to(sv, vv))))
+                .collect(),
+        ),
+        (Value::Array(s), Value::Array(v)) if s.len() == v.len() => Value::Array(
+            s.iter()
+                .zip(v)
+                .map(|(sv, vv)| restrict_to(sv, vv))
+                .collect(),
+        ),
+        _ => value.clone(),
+    }
+}
+
 /// True when a server-side apply of `desired` by floe provably leaves `live`
 /// as it is, so its dry run (one API round trip per object, the bulk of a
 /// plan's time) can be skipped. That holds when
@@ -647,7 +678,7 @@ fn owned_fields_in(fields: &Value, desired: &Value) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::provably_unchanged;
+    use super::{provably_unchanged, restrict_to};
     use serde_json::{json, Value};
 
     fn desired() -> Value {
@@ -744,5 +775,17 @@ mod tests {
         let mut d2 = d.clone();
         d2["spec"]["ports"][0]["port"] = json!(81);
         assert!(!provably_unchanged(&d2, &l));
+    }
+
+    #[test]
+    fn replace_diffs_leave_out_server_filled_fields() {
+        let after = json!({"spec": {"template": {"spec": {"containers": [{"name": "a", "image": "x:2"}]}}}});
+        let live = json!({"spec": {"template": {"spec": {
+            "containers": [{"name": "a", "image": "x:1", "terminationMessagePath": "/dev/termination-log"}],
+            "restartPolicy": "Never"}}, "backoffLimit": 6}});
+        assert_eq!(
+            restrict_to(&after, &live),
+            json!({"spec": {"template": {"spec": {"containers": [{"name": "a", "image": "x:1"}]}}}})
+        );
     }
 }
