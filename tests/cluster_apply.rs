@@ -419,3 +419,37 @@ async fn atomic_restores_the_previous_revision_after_a_failure() {
     assert_eq!(revisions[1].outcome, RevisionOutcome::Failed);
     cleanup(&good.namespace);
 }
+
+/// A process killed mid-apply cannot record how it ended; the next apply,
+/// holding the lock, marks that revision interrupted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revision_left_in_progress_by_a_killed_apply_is_marked_interrupted() {
+    let c = cluster().await;
+    let p = product("minimal", Environment::Dev, "apply-killed");
+    let desired = render::render(&p);
+    let (first, _) = deploy(&c, &desired, &options()).await;
+    let history = History::new(&c, &desired.namespace, &desired.product, "dev");
+    let mut meta = history.list().await.unwrap()[0].clone();
+    meta.outcome = RevisionOutcome::InProgress;
+    meta.source = "killed".into();
+    let stale = history
+        .begin(meta, &session::desired_bodies(&first))
+        .await
+        .unwrap();
+
+    let mut changed = render::render(&p);
+    for o in changed
+        .objects
+        .iter_mut()
+        .filter(|o| o.kind == "Deployment")
+    {
+        o.body["spec"]["replicas"] = json!(2);
+    }
+    let (_, report) = deploy(&c, &changed, &options()).await;
+    assert!(report.report.succeeded(), "{:#?}", report.report.objects);
+    let revisions = history.list().await.unwrap();
+    let outcome_of = |n: u64| revisions.iter().find(|r| r.number == n).unwrap().outcome;
+    assert_eq!(outcome_of(stale), RevisionOutcome::Interrupted);
+    assert_eq!(outcome_of(report.revision), RevisionOutcome::Succeeded);
+    cleanup(&desired.namespace);
+}

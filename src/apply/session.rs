@@ -136,9 +136,19 @@ async fn run_locked(
     lock: &Lock,
 ) -> Result<SessionReport, SessionError> {
     let history = History::new(cluster, &plan.namespace, &plan.product, &plan.environment);
-    let previous_good = history
-        .list()
-        .await?
+    let revisions = history.list().await?;
+    // With the lock held no other apply runs: a revision still in progress
+    // was left by a process that died (killed, connection lost) before it
+    // could say how it ended.
+    for stale in revisions
+        .iter()
+        .filter(|r| r.outcome == Outcome::InProgress)
+    {
+        history
+            .finish(stale.number, Outcome::Interrupted, Vec::new())
+            .await?;
+    }
+    let previous_good = revisions
         .into_iter()
         .find(|r| r.outcome == Outcome::Succeeded)
         .map(|r| r.number);
