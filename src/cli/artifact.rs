@@ -237,16 +237,7 @@ fn prepare_product(
     bundle: Option<&Path>,
 ) -> Result<(oci::PreparedArtifact, String, String), Failure> {
     // An artifact is only worth publishing when it deploys everywhere.
-    let mut product = None;
-    for env in Environment::ALL {
-        let args = super::ProductArgs {
-            dir: dir.to_path_buf(),
-            env: env_arg(env),
-            image: None,
-        };
-        product = Some(super::commands::load_valid(&args)?);
-    }
-    let product = product.expect("Environment::ALL is not empty");
+    let product = super::commands::load_valid_everywhere(dir)?;
     let bundle_b64 = match bundle {
         Some(path) => {
             use base64::Engine;
@@ -271,14 +262,6 @@ fn prepare_product(
     )
     .map_err(oci_failure)?;
     Ok((prepared, name, version))
-}
-
-fn env_arg(env: Environment) -> EnvArg {
-    match env {
-        Environment::Dev => EnvArg::Dev,
-        Environment::Staging => EnvArg::Staging,
-        Environment::Prod => EnvArg::Prod,
-    }
 }
 
 fn pull_cmd(

@@ -343,6 +343,42 @@ pub(super) fn load_valid(args: &ProductArgs) -> Result<Product, Failure> {
     Err(validation_failure(&diags))
 }
 
+/// Loads and validates the product for every environment (an artifact must
+/// deploy everywhere); each problem is printed once, even when several
+/// environments share it. Returns the dev product.
+pub(super) fn load_valid_everywhere(dir: &Path) -> Result<Product, Failure> {
+    let mut all: Vec<Diagnostic> = Vec::new();
+    let mut dev = None;
+    for env in [EnvArg::Dev, EnvArg::Staging, EnvArg::Prod] {
+        let args = ProductArgs {
+            dir: dir.to_path_buf(),
+            env,
+            image: None,
+        };
+        let diags = match load(&args) {
+            Ok(product) => {
+                let diags = model::validate::validate(&product);
+                if env == EnvArg::Dev {
+                    dev = Some(product);
+                }
+                diags
+            }
+            Err(LoadOutcome::Failed(f)) => return Err(f),
+            Err(LoadOutcome::Invalid(diags)) => diags,
+        };
+        for d in diags {
+            if !all.contains(&d) {
+                all.push(d);
+            }
+        }
+    }
+    print_diagnostics_stderr(&all);
+    match dev {
+        Some(product) if !all.iter().any(Diagnostic::is_error) => Ok(product),
+        _ => Err(validation_failure(&all)),
+    }
+}
+
 fn validation_failure(diags: &[Diagnostic]) -> Failure {
     let errors = diags.iter().filter(|d| d.is_error()).count();
     Failure::new(
