@@ -111,6 +111,16 @@ impl Scenario {
     /// Signs `pinned` (oci://...@sha256:...) with the real cosign, classic
     /// `.sig` tag format, no transparency log (offline).
     fn sign(&self, pinned: &str, key_dir: &Path) {
+        self.sign_as(pinned, key_dir, &["--new-bundle-format=false"]);
+    }
+
+    /// Signs with cosign's own default format (cosign 3: a Sigstore bundle
+    /// with a DSSE envelope, attached as an OCI referrer).
+    fn sign_default_format(&self, pinned: &str, key_dir: &Path) {
+        self.sign_as(pinned, key_dir, &[]);
+    }
+
+    fn sign_as(&self, pinned: &str, key_dir: &Path, format: &[&str]) {
         let out = Command::new(required("FLOE_TEST_COSIGN"))
             .args([
                 "sign",
@@ -118,11 +128,11 @@ impl Scenario {
                 key_dir.join("cosign.key").to_str().unwrap(),
                 "--tlog-upload=false",
                 "--use-signing-config=false",
-                "--new-bundle-format=false",
                 "--allow-insecure-registry",
                 "-y",
-                pinned.trim_start_matches("oci://"),
             ])
+            .args(format)
+            .arg(pinned.trim_start_matches("oci://"))
             .env("COSIGN_PASSWORD", "test")
             .output()
             .expect("running cosign");
@@ -641,4 +651,43 @@ async fn sigstore_bundle_in_the_annotation_is_verified_offline() {
         history.contains("sigstore bundle, signer ci@floe.dev (issuer https://issuer.floe.test)"),
         "{history}"
     );
+}
+
+#[tokio::test]
+async fn cosign_default_format_signatures_verify_too() {
+    support::client().await;
+    let s = Scenario::new("oci-cosign3");
+    let trusted = s.key_pair("trusted");
+    let other = s.key_pair("other");
+    let policy = s.policy(&trusted, "enforce");
+
+    let good = s.push("1.0.0");
+    s.sign_default_format(&good, &trusted);
+    let out = s.floe(
+        &[
+            "artifact",
+            "verify",
+            &s.reference("1.0.0"),
+            "--env",
+            "prod",
+            "--policy",
+            &policy,
+        ],
+        &[],
+    );
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("verified:  yes, cosign key"), "{stdout}");
+
+    s.change("signed with another key, cosign's default format");
+    let wrong = s.push("1.0.1");
+    s.sign_default_format(&wrong, &other);
+    let out = s.deploy(&s.reference("1.0.1"), &policy);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(6), "{stderr}");
+    assert!(
+        stderr.contains("it is signed, but not with the key in public_key_ref"),
+        "{stderr}"
+    );
+    assert!(!s.namespace_exists(), "nothing may be applied");
 }

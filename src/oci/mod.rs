@@ -9,7 +9,7 @@ pub mod signature;
 
 use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
 use oci_client::errors::OciDistributionError;
-use oci_client::manifest::{OciDescriptor, IMAGE_MANIFEST_MEDIA_TYPE};
+use oci_client::manifest::{OciDescriptor, IMAGE_MANIFEST_MEDIA_TYPE, OCI_IMAGE_MEDIA_TYPE};
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference};
 use serde::{Deserialize, Serialize};
@@ -421,7 +421,8 @@ impl Registry {
             .pull_manifest_raw(
                 &pinned.reference,
                 &self.credentials.auth,
-                &[IMAGE_MANIFEST_MEDIA_TYPE],
+                // OCI, as floe and the platform push; Docker's for older tools.
+                &[OCI_IMAGE_MEDIA_TYPE, IMAGE_MANIFEST_MEDIA_TYPE],
             )
             .await
             .map_err(|e| self.classify(reference, e))?;
@@ -487,6 +488,43 @@ impl Registry {
             });
         }
         Ok(out)
+    }
+
+    /// The raw manifest at `tag_or_digest` in `reference`'s repository, or
+    /// `None` when there is none.
+    pub async fn raw_manifest(
+        &self,
+        reference: &ArtifactRef,
+        tag_or_digest: &str,
+        accept: &[&str],
+    ) -> Result<Option<Vec<u8>>, OciError> {
+        let registry = reference.reference.registry().to_string();
+        let repository = reference.reference.repository().to_string();
+        let target = if tag_or_digest.starts_with("sha256:") {
+            Reference::with_digest(registry, repository, tag_or_digest.to_string())
+        } else {
+            Reference::with_tag(registry, repository, tag_or_digest.to_string())
+        };
+        match self
+            .client
+            .pull_manifest_raw(&target, &self.credentials.auth, accept)
+            .await
+        {
+            Ok((bytes, _)) => Ok(Some(bytes.to_vec())),
+            Err(e) => match self.classify(reference, e) {
+                OciError::NotFound { .. } => Ok(None),
+                other => Err(other),
+            },
+        }
+    }
+
+    /// A blob of `reference`'s repository, checked against its digest.
+    pub async fn blob_bytes(
+        &self,
+        reference: &ArtifactRef,
+        descriptor: &OciDescriptor,
+    ) -> Result<Vec<u8>, OciError> {
+        self.blob(reference, descriptor).await
     }
 
     /// Resolves `reference` to a digest and unpacks that manifest's layers
@@ -592,7 +630,7 @@ impl Registry {
             .push_manifest_raw(
                 &reference.reference,
                 body,
-                IMAGE_MANIFEST_MEDIA_TYPE
+                OCI_IMAGE_MEDIA_TYPE
                     .parse()
                     .expect("a static media type is a valid header value"),
             )
@@ -768,7 +806,7 @@ pub fn prepare(
     }
     let manifest = ArtifactManifest {
         schema_version: 2,
-        media_type: Some(IMAGE_MANIFEST_MEDIA_TYPE.to_string()),
+        media_type: Some(OCI_IMAGE_MEDIA_TYPE.to_string()),
         artifact_type: Some(ARTIFACT_TYPE.to_string()),
         config: OciDescriptor {
             media_type: EMPTY_CONFIG_MEDIA_TYPE.to_string(),
@@ -840,6 +878,10 @@ mod tests {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/minimal");
         let a = prepare(&dir, "p", "1.0.0", "manifest.yaml", None).unwrap();
         assert_eq!(a.manifest.artifact_type.as_deref(), Some(ARTIFACT_TYPE));
+        assert_eq!(
+            a.manifest.media_type.as_deref(),
+            Some("application/vnd.oci.image.manifest.v1+json")
+        );
         assert_eq!(a.manifest.config.media_type, EMPTY_CONFIG_MEDIA_TYPE);
         let titles: Vec<_> = a.manifest.layers.iter().filter_map(|l| l.title()).collect();
         assert_eq!(

@@ -225,23 +225,153 @@ async fn cosign_key(
         .into_iter()
         .filter(|l| l.simple_signing.critical.image.docker_manifest_digest == digest)
         .collect();
-    if layers.is_empty() {
+    if !layers.is_empty() {
+        let constraints: VerificationConstraintVec = vec![Box::new(verifier)];
+        if sigstore::cosign::verify_constraints(&layers, constraints.iter()).is_ok() {
+            return Ok((format!("cosign key {key_source}"), key_source.to_string()));
+        }
+    }
+    // cosign 3 signs into a Sigstore bundle attached as an OCI referrer
+    // (the `sha256-<hex>` tag where the registry has no referrers API).
+    let bundles = referrer_bundles(registry, reference, digest)
+        .await
+        .map_err(|e| Refusal::Registry(e.to_string()))?;
+    let key = sigstore::crypto::CosignVerificationKey::from_pem(pem, &SigningScheme::default())
+        .or_else(|_| sigstore::crypto::CosignVerificationKey::try_from_pem(pem))
+        .map_err(|e| Refusal::WrongKey {
+            key: key_source.to_string(),
+            detail: format!("the key is not a PEM public key cosign can use: {e}"),
+        })?;
+    if bundles
+        .iter()
+        .any(|b| dsse_signed_by(b, &key, digest).is_ok())
+    {
+        return Ok((format!("cosign key {key_source}"), key_source.to_string()));
+    }
+    let found = layers.len() + bundles.len();
+    if found == 0 {
         return Err(Refusal::Unsigned {
             digest: digest.to_string(),
             hex: digest.trim_start_matches("sha256:").to_string(),
         });
     }
-    let constraints: VerificationConstraintVec = vec![Box::new(verifier)];
-    sigstore::cosign::verify_constraints(&layers, constraints.iter()).map_err(|_| {
-        Refusal::WrongKey {
-            key: key_source.to_string(),
-            detail: format!(
-                "{} signature(s) found, none verifies with this key",
-                layers.len()
-            ),
+    Err(Refusal::WrongKey {
+        key: key_source.to_string(),
+        detail: format!("{found} signature(s) found, none verifies with this key"),
+    })
+}
+
+const BUNDLE_MEDIA_PREFIX: &str = "application/vnd.dev.sigstore.bundle";
+
+/// The Sigstore bundles attached to `digest` as referrers: from the
+/// fallback tag `sha256-<hex>` (an image index), as registries without the
+/// referrers API hold them.
+async fn referrer_bundles(
+    registry: &Registry,
+    reference: &ArtifactRef,
+    digest: &str,
+) -> Result<Vec<serde_json::Value>, OciError> {
+    let tag = format!("sha256-{}", digest.trim_start_matches("sha256:"));
+    let Some(index) = registry
+        .raw_manifest(
+            reference,
+            &tag,
+            &[oci_client::manifest::OCI_IMAGE_INDEX_MEDIA_TYPE],
+        )
+        .await?
+    else {
+        return Ok(Vec::new());
+    };
+    let index: serde_json::Value = serde_json::from_slice(&index).unwrap_or_default();
+    let mut bundles = Vec::new();
+    let manifests = index["manifests"].as_array().cloned().unwrap_or_default();
+    for m in manifests {
+        let is_bundle = m["artifactType"]
+            .as_str()
+            .is_some_and(|t| t.starts_with(BUNDLE_MEDIA_PREFIX));
+        let Some(mdigest) = m["digest"].as_str().filter(|_| is_bundle) else {
+            continue;
+        };
+        let Some(manifest) = registry
+            .raw_manifest(
+                reference,
+                mdigest,
+                &[oci_client::manifest::OCI_IMAGE_MEDIA_TYPE],
+            )
+            .await?
+        else {
+            continue;
+        };
+        if super::sha256_digest(&manifest) != mdigest {
+            continue;
         }
-    })?;
-    Ok((format!("cosign key {key_source}"), key_source.to_string()))
+        let manifest: super::ArtifactManifest = match serde_json::from_slice(&manifest) {
+            Ok(m) => m,
+            Err(_) => continue,
+        };
+        for layer in manifest
+            .layers
+            .iter()
+            .filter(|l| l.media_type.starts_with(BUNDLE_MEDIA_PREFIX))
+        {
+            let bytes = registry.blob_bytes(reference, layer).await?;
+            if let Ok(bundle) = serde_json::from_slice(&bytes) {
+                bundles.push(bundle);
+            }
+        }
+    }
+    Ok(bundles)
+}
+
+/// A bundle holding a DSSE envelope signed by `key`, whose in-toto
+/// statement names exactly `digest` as its subject.
+fn dsse_signed_by(
+    bundle: &serde_json::Value,
+    key: &sigstore::crypto::CosignVerificationKey,
+    digest: &str,
+) -> Result<(), String> {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let envelope = &bundle["dsseEnvelope"];
+    let payload_type = envelope["payloadType"].as_str().ok_or("no payloadType")?;
+    let payload = b64
+        .decode(envelope["payload"].as_str().ok_or("no payload")?)
+        .map_err(|e| e.to_string())?;
+    // DSSE pre-authentication encoding: what the signature covers.
+    let mut pae = format!(
+        "DSSEv1 {} {} {} ",
+        payload_type.len(),
+        payload_type,
+        payload.len()
+    )
+    .into_bytes();
+    pae.extend_from_slice(&payload);
+    let signed = envelope["signatures"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["sig"].as_str())
+        .filter_map(|s| b64.decode(s).ok())
+        .any(|sig| {
+            key.verify_signature(sigstore::crypto::Signature::Raw(&sig), &pae)
+                .is_ok()
+        });
+    if !signed {
+        return Err("no signature by this key".into());
+    }
+    let statement: serde_json::Value =
+        serde_json::from_slice(&payload).map_err(|e| e.to_string())?;
+    let hex = digest.trim_start_matches("sha256:");
+    let names_digest = statement["subject"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|s| s["digest"]["sha256"].as_str() == Some(hex));
+    if names_digest {
+        Ok(())
+    } else {
+        Err(format!("the signed statement does not name {digest}"))
+    }
 }
 
 /// Checks that `reference`'s tag still points at `digest` (between plan
