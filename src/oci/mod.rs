@@ -518,6 +518,26 @@ impl Registry {
         }
     }
 
+    /// Digests of the manifests that refer to `digest` (OCI referrers API,
+    /// or the `sha256-<hex>` tag schema where the registry lacks it).
+    pub async fn referrers(
+        &self,
+        reference: &ArtifactRef,
+        digest: &str,
+    ) -> Result<Vec<String>, OciError> {
+        self.client
+            .store_auth_if_needed(reference.registry(), &self.credentials.auth)
+            .await;
+        let pinned = reference.with_digest(digest);
+        match self.client.pull_referrers(&pinned.reference, None).await {
+            Ok(index) => Ok(index.manifests.into_iter().map(|m| m.digest).collect()),
+            Err(e) => match self.classify(reference, e) {
+                OciError::NotFound { .. } => Ok(Vec::new()),
+                other => Err(other),
+            },
+        }
+    }
+
     /// A blob of `reference`'s repository, checked against its digest.
     pub async fn blob_bytes(
         &self,

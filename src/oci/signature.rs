@@ -263,39 +263,19 @@ async fn cosign_key(
 
 const BUNDLE_MEDIA_PREFIX: &str = "application/vnd.dev.sigstore.bundle";
 
-/// The Sigstore bundles attached to `digest` as referrers: from the
-/// fallback tag `sha256-<hex>` (an image index), as registries without the
-/// referrers API hold them.
+/// The Sigstore bundles attached to `digest` as referrers (the referrers
+/// API, or the `sha256-<hex>` tag on registries without it).
 async fn referrer_bundles(
     registry: &Registry,
     reference: &ArtifactRef,
     digest: &str,
 ) -> Result<Vec<serde_json::Value>, OciError> {
-    let tag = format!("sha256-{}", digest.trim_start_matches("sha256:"));
-    let Some(index) = registry
-        .raw_manifest(
-            reference,
-            &tag,
-            &[oci_client::manifest::OCI_IMAGE_INDEX_MEDIA_TYPE],
-        )
-        .await?
-    else {
-        return Ok(Vec::new());
-    };
-    let index: serde_json::Value = serde_json::from_slice(&index).unwrap_or_default();
     let mut bundles = Vec::new();
-    let manifests = index["manifests"].as_array().cloned().unwrap_or_default();
-    for m in manifests {
-        let is_bundle = m["artifactType"]
-            .as_str()
-            .is_some_and(|t| t.starts_with(BUNDLE_MEDIA_PREFIX));
-        let Some(mdigest) = m["digest"].as_str().filter(|_| is_bundle) else {
-            continue;
-        };
+    for mdigest in registry.referrers(reference, digest).await? {
         let Some(manifest) = registry
             .raw_manifest(
                 reference,
-                mdigest,
+                &mdigest,
                 &[oci_client::manifest::OCI_IMAGE_MEDIA_TYPE],
             )
             .await?
@@ -305,9 +285,8 @@ async fn referrer_bundles(
         if super::sha256_digest(&manifest) != mdigest {
             continue;
         }
-        let manifest: super::ArtifactManifest = match serde_json::from_slice(&manifest) {
-            Ok(m) => m,
-            Err(_) => continue,
+        let Ok(manifest) = serde_json::from_slice::<super::ArtifactManifest>(&manifest) else {
+            continue;
         };
         for layer in manifest
             .layers
