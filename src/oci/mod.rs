@@ -920,4 +920,17 @@ mod tests {
             .to_string();
         assert!(err.contains("outside the product directory"), "{err}");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn no_reference_text_panics(text in "\\PC{0,80}") {
+            let _ = ArtifactRef::parse(&text);
+            let _ = ArtifactRef::parse(&format!("oci://{text}"));
+        }
+
+        #[test]
+        fn no_docker_config_panics(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            let _ = docker_config_auth(&bytes, "r.example");
+        }
+    }
 }

@@ -295,4 +295,13 @@ mod tests {
             assert!(err.contains(expect), "{text:?}: {err}");
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn no_policy_text_panics(text in "\\PC{0,200}") {
+            let d = tmp("prop");
+            let p = write(&d, "p.yaml", &text);
+            let _ = Policy::load(&p, Environment::Prod);
+        }
+    }
 }
