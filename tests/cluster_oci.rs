@@ -468,6 +468,26 @@ async fn registry_errors_are_clear_and_apply_nothing() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("release tags are immutable"), "{stderr}");
 
+    // An artifact deploys exactly what was published.
+    let out = s.floe(
+        &[
+            "deploy",
+            &s.reference("1.0.0"),
+            "--env",
+            "dev",
+            "-y",
+            "--image",
+            "example.com/other:1",
+        ],
+        &[],
+    );
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("an artifact deploys exactly what was published"),
+        "{stderr}"
+    );
+
     // A missing tag.
     let out = s.deploy(&s.reference("9.9.9"), &policy);
     let (_, stderr) = text(&out);

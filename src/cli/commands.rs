@@ -236,6 +236,13 @@ fn product_source(
     let Some(reference) = args.dir.to_str().filter(|d| d.starts_with("oci://")) else {
         return Ok((args.clone(), None));
     };
+    if args.image.is_some() {
+        return Err(Failure::new(
+            exit::USAGE,
+            anyhow::anyhow!("--image cannot be combined with an artifact ({reference}): an artifact deploys exactly what was published"),
+        )
+        .hint("publish a new artifact with the image, or deploy the product directory"));
+    }
     let fetched = artifact::fetch(rt, reference, args.env.into(), oci)?;
     let local = ProductArgs {
         dir: fetched.pulled.dir.clone(),
