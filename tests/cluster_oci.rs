@@ -624,6 +624,17 @@ async fn sigstore_bundle_in_the_annotation_is_verified_offline() {
     };
     let pinned = push("1.0.0");
 
+    // No bundle, and a policy that trusts bundles only: refused, saying so.
+    s.push("0.9.0");
+    let out = s.deploy(&s.reference("0.9.0"), &bundle_policy(&s, "ci@floe.dev"));
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(6), "{stderr}");
+    assert!(
+        stderr.contains("it carries no dev.floe.signature.bundle annotation, and the policy")
+            && stderr.contains("trusts only Sigstore bundles"),
+        "{stderr}"
+    );
+
     // The policy names another identity: refused.
     let out = s.deploy(
         &s.reference("1.0.0"),

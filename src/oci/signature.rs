@@ -63,6 +63,8 @@ impl Verification {
 enum Refusal {
     #[error("it is not signed: no cosign signature for {digest} (tag sha256-{hex}.sig or a referrer) and no {SIGNATURE_BUNDLE} annotation")]
     Unsigned { digest: String, hex: String },
+    #[error("it carries no {SIGNATURE_BUNDLE} annotation, and the policy ({origin}) trusts only Sigstore bundles (no public_key_ref, so cosign key signatures are not looked for)")]
+    NoBundle { origin: String },
     #[error("it is signed, but not with the key in public_key_ref ({key}): {detail}")]
     WrongKey { key: String, detail: String },
     #[error("the Sigstore bundle does not verify: {0}")]
@@ -150,6 +152,11 @@ async fn check(
                 policy.origin
             ))),
         }
+    }
+    if !signed && policy.public_key.is_none() {
+        return Err(Refusal::NoBundle {
+            origin: policy.origin.clone(),
+        });
     }
     if !signed {
         return Err(Refusal::Unsigned {
