@@ -259,6 +259,14 @@ async fn issue_6_push_sign_deploy_by_tag_records_digest_and_signer() {
         "the revision records the signer: {signature}"
     );
 
+    let out = s.floe(&["history", &s.reference("1.0.0"), "--env", "dev"], &[]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stdout.contains(&pinned) && stdout.contains("signature: verified"),
+        "{stdout}"
+    );
+
     // Status and history also take the artifact reference.
     let out = s.floe(&["status", &s.reference("1.0.0"), "--env", "dev"], &[]);
     let (stdout, stderr) = text(&out);

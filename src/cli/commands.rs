@@ -843,6 +843,10 @@ fn history_cmd(
                     "{:<9} {:<21} {:<12} {:<10} {:<24} {}\n",
                     r.number, time, outcome, r.product_version, r.user, r.source
                 ));
+                // Artifact deploys: what signature verification found.
+                if let Some(signature) = &r.signature {
+                    text.push_str(&format!("{:<9} signature: {signature}\n", ""));
+                }
             }
             write_stdout(&text)?;
         }
