@@ -279,6 +279,25 @@ async fn issue_6_push_sign_deploy_by_tag_records_digest_and_signer() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("(cached)"), "{stderr}");
     assert!(stdout.contains("No changes."), "{stdout}");
+
+    // A cached file changed on disk is not trusted: the layers are fetched again.
+    let cached = s
+        .cache
+        .join("artifacts/sha256")
+        .join(digest_of(&pinned).trim_start_matches("sha256:"))
+        .join("floe-deploy.yaml");
+    let original = std::fs::read_to_string(&cached).expect("the cached settings layer");
+    std::fs::write(
+        &cached,
+        original.replace("replicas", "replicas ") + "\nx: 1\n",
+    )
+    .unwrap();
+    let out = s.deploy(&s.reference("1.0.0"), &policy);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("(cached)"), "{stderr}");
+    assert!(stdout.contains("No changes."), "{stdout}");
+    assert_eq!(std::fs::read_to_string(&cached).unwrap(), original);
 }
 
 #[tokio::test]

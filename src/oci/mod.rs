@@ -562,7 +562,9 @@ impl Registry {
         let (manifest, _) = self.manifest(reference, digest).await?;
         let dir = cache_root(&self.options).join(digest.replace(':', "/"));
         let complete = dir.join(".floe-complete");
-        if complete.exists() {
+        // The cache is only a download saver: what was verified is the
+        // digest, so every cached file is checked against it again.
+        if complete.exists() && cached_layers_match(reference, &dir, &manifest) {
             return Ok(PulledArtifact {
                 source: reference.clone(),
                 digest: digest.to_string(),
@@ -671,6 +673,41 @@ pub fn cache_root(options: &RegistryOptions) -> PathBuf {
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/floe")))
         .unwrap_or_else(|| std::env::temp_dir().join("floe-cache"));
     base.join("artifacts")
+}
+
+/// Every layer of `manifest` is in `dir` with the bytes its digest names,
+/// and nothing else is there but the completion marker.
+fn cached_layers_match(reference: &ArtifactRef, dir: &Path, manifest: &ArtifactManifest) -> bool {
+    let mut expected = std::collections::BTreeSet::new();
+    for layer in &manifest.layers {
+        let Ok(name) = layer_file_name(reference, layer) else {
+            return false;
+        };
+        match std::fs::read(dir.join(&name)) {
+            Ok(bytes) if sha256_digest(&bytes) == layer.digest => {}
+            _ => return false,
+        }
+        expected.insert(name);
+    }
+    let mut found = std::collections::BTreeSet::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            return false;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(rel) = path.strip_prefix(dir) {
+                let rel = rel.to_string_lossy().replace('\\', "/");
+                if rel != ".floe-complete" {
+                    found.insert(rel);
+                }
+            }
+        }
+    }
+    found == expected
 }
 
 /// A layer's file name: its title, which must be a plain relative path
