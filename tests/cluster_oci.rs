@@ -453,12 +453,47 @@ async fn a_tag_moved_between_plan_and_apply_is_refused() {
         serde_json::from_str(&std::fs::read_to_string(&plan_file).unwrap()).unwrap();
     assert_eq!(saved["source"]["digest"], digest_of(&first));
 
+    // A plan file edited after `floe plan` is refused, even with the tag in place.
+    let edited_file = s.root().join("edited-plan.json");
+    let edited = std::fs::read_to_string(&plan_file)
+        .unwrap()
+        .replace("registry.example.com/acme/", "evil.example/acme/");
+    assert_ne!(edited, std::fs::read_to_string(&plan_file).unwrap());
+    std::fs::write(&edited_file, edited).unwrap();
+    let out = s.floe(
+        &[
+            "apply",
+            edited_file.to_str().unwrap(),
+            "-y",
+            "--policy",
+            &policy,
+        ],
+        &[],
+    );
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(6), "{stderr}");
+    assert!(
+        stderr.contains("the saved plan does not match what")
+            && stderr.contains("nothing was applied"),
+        "{stderr}"
+    );
+    assert!(!s.namespace_exists(), "nothing may be applied");
+
     s.change("a newer build under the same tag");
     let second = s.push("stable");
     assert_ne!(first, second);
     s.sign(&second, &keys);
 
-    let out = s.floe(&["apply", plan_file.to_str().unwrap(), "-y"], &[]);
+    let out = s.floe(
+        &[
+            "apply",
+            plan_file.to_str().unwrap(),
+            "-y",
+            "--policy",
+            &policy,
+        ],
+        &[],
+    );
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(6), "{stderr}");
     assert!(
@@ -737,6 +772,35 @@ async fn cosign_default_format_signatures_verify_too() {
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
     assert!(stdout.contains("verified:  yes, cosign key"), "{stdout}");
 
+    // An attestation made with the trusted key is not a signature.
+    s.change("only attested");
+    let attested = s.push("0.9.0");
+    let predicate = s.root().join("scan.json");
+    std::fs::write(&predicate, r#"{"scan": "clean"}"#).unwrap();
+    let out = Command::new(required("FLOE_TEST_COSIGN"))
+        .args([
+            "attest",
+            "--key",
+            trusted.join("cosign.key").to_str().unwrap(),
+            "--type",
+            "https://example.com/vuln-scan/v1",
+            "--predicate",
+            predicate.to_str().unwrap(),
+            "--tlog-upload=false",
+            "--use-signing-config=false",
+            "--allow-insecure-registry",
+            "-y",
+            attested.trim_start_matches("oci://"),
+        ])
+        .env("COSIGN_PASSWORD", "test")
+        .output()
+        .expect("running cosign");
+    assert!(out.status.success(), "cosign attest: {}", text(&out).1);
+    let out = s.deploy(&s.reference("0.9.0"), &policy);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(6), "{stderr}");
+    assert!(stderr.contains("it is not signed"), "{stderr}");
+
     s.change("signed with another key, cosign's default format");
     let wrong = s.push("1.0.1");
     s.sign_default_format(&wrong, &other);
@@ -745,6 +809,93 @@ async fn cosign_default_format_signatures_verify_too() {
     assert_eq!(out.status.code(), Some(6), "{stderr}");
     assert!(
         stderr.contains("it is signed, but not with the key in public_key_ref"),
+        "{stderr}"
+    );
+    assert!(!s.namespace_exists(), "nothing may be applied");
+}
+
+/// Pushes `artifact` (built with the library, then altered) to `tag`.
+async fn push_crafted(s: &Scenario, tag: &str, artifact: &floe::oci::PreparedArtifact) -> String {
+    let reference = floe::oci::ArtifactRef::parse(&s.reference(tag)).unwrap();
+    let options = floe::oci::RegistryOptions {
+        plain_http: true,
+        ..Default::default()
+    };
+    let registry = floe::oci::Registry::for_ref(&reference, &options).unwrap();
+    let digest = registry.push(&reference, artifact).await.expect("push");
+    reference.with_digest(&digest).to_string()
+}
+
+fn replace_layer(artifact: &mut floe::oci::PreparedArtifact, title: &str, bytes: Vec<u8>) {
+    let i = artifact
+        .manifest
+        .layers
+        .iter()
+        .position(|l| {
+            l.annotations
+                .as_ref()
+                .and_then(|a| a.get(floe::oci::TITLE))
+                .map(String::as_str)
+                == Some(title)
+        })
+        .unwrap();
+    artifact.manifest.layers[i].digest = floe::oci::sha256_digest(&bytes);
+    artifact.manifest.layers[i].size = bytes.len() as i64;
+    artifact.blobs[i] = bytes;
+}
+
+/// Files are named by what the signature covers: a layer cannot be renamed
+/// to hide it, and the signed floe.yaml cannot send floe to a manifest
+/// outside the artifact.
+#[tokio::test]
+async fn crafted_layouts_are_refused_before_anything_is_read() {
+    support::client().await;
+    let s = Scenario::new("oci-crafted");
+    let keys = s.key_pair("k");
+    let policy = s.policy(&keys, "enforce");
+    let prepared = floe::oci::prepare(&s.dir, "p", "1.0.0", "manifest.yaml", None).unwrap();
+
+    let mut renamed = prepared.clone();
+    for l in &mut renamed.manifest.layers {
+        if l.media_type == floe::oci::SETTINGS_MEDIA_TYPE {
+            l.annotations
+                .as_mut()
+                .unwrap()
+                .insert(floe::oci::TITLE.into(), "unused/floe-deploy.yaml".into());
+        }
+    }
+    let pinned = push_crafted(&s, "renamed", &renamed).await;
+    s.sign(&pinned, &keys);
+    let out = s.deploy(&s.reference("renamed"), &policy);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(5), "{stderr}");
+    assert!(
+        stderr.contains(r#"is titled "unused/floe-deploy.yaml", not "floe-deploy.yaml""#),
+        "{stderr}"
+    );
+
+    let outside = s.root().join("outside-manifest.yaml");
+    std::fs::copy(s.dir.join("manifest.yaml"), &outside).unwrap();
+    let spec = std::fs::read_to_string(s.dir.join("floe.yaml")).unwrap();
+    let spec = format!("{spec}\n# points outside\n")
+        .replace(
+            "manifest: ./manifest.yaml",
+            &format!("manifest: {}", outside.display()),
+        )
+        .replace(
+            "manifest: manifest.yaml",
+            &format!("manifest: {}", outside.display()),
+        );
+    assert!(spec.contains(outside.to_str().unwrap()), "{spec}");
+    let mut escaping = prepared.clone();
+    replace_layer(&mut escaping, "floe.yaml", spec.into_bytes());
+    let pinned = push_crafted(&s, "escaping", &escaping).await;
+    s.sign(&pinned, &keys);
+    let out = s.deploy(&s.reference("escaping"), &policy);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(5), "{stderr}");
+    assert!(
+        stderr.contains("is not the platform manifest the artifact carries"),
         "{stderr}"
     );
     assert!(!s.namespace_exists(), "nothing may be applied");

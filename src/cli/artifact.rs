@@ -84,8 +84,19 @@ pub(super) fn oci_failure(err: OciError) -> Failure {
             exit::GENERAL,
             Some("publish a new version (bump metadata.version) or push a non-release tag"),
         ),
-        OciError::Io { .. } => (exit::GENERAL, None),
+        OciError::Io { source, .. } => (
+            match source.kind() {
+                std::io::ErrorKind::NotFound => exit::NOT_FOUND,
+                std::io::ErrorKind::PermissionDenied => exit::PERMISSION,
+                _ => exit::GENERAL,
+            },
+            None,
+        ),
         OciError::Product { .. } => (exit::VALIDATION, None),
+        OciError::CredentialsOverPlainHttp { .. } => (
+            exit::USAGE,
+            Some("use TLS (drop --plain-http), or a registry on this machine"),
+        ),
     };
     let failure = Failure::new(code, err);
     match hint {
@@ -100,6 +111,11 @@ fn policy_failure(err: PolicyError) -> Failure {
             if source.kind() == std::io::ErrorKind::NotFound =>
         {
             exit::NOT_FOUND
+        }
+        PolicyError::Read { source, .. } | PolicyError::Material { source, .. }
+            if source.kind() == std::io::ErrorKind::PermissionDenied =>
+        {
+            exit::PERMISSION
         }
         _ => exit::VALIDATION,
     };
@@ -122,29 +138,39 @@ pub(super) fn fetch(
     oci: &OciArgs,
 ) -> Result<Fetched, Failure> {
     let reference = parse_ref(reference)?;
+    fetch_at(rt, &reference, None, env, oci)
+}
+
+/// [`fetch`] of `reference` at `pinned` (a saved plan's digest), or at
+/// whatever its tag points to now. The signature is checked against the
+/// manifest before any layer is downloaded.
+pub(super) fn fetch_at(
+    rt: &tokio::runtime::Runtime,
+    reference: &ArtifactRef,
+    pinned: Option<&str>,
+    env: Environment,
+    oci: &OciArgs,
+) -> Result<Fetched, Failure> {
     let policy = policy_for(oci, env)?;
     let registry =
-        Registry::for_ref(&reference, &registry_options(&oci.registry)).map_err(oci_failure)?;
-    let pulled = rt
-        .block_on(registry.pull(&reference))
+        Registry::for_ref(reference, &registry_options(&oci.registry)).map_err(oci_failure)?;
+    let digest = match pinned {
+        Some(d) => d.to_string(),
+        None => rt
+            .block_on(registry.resolve(reference))
+            .map_err(oci_failure)?,
+    };
+    let (manifest, _) = rt
+        .block_on(registry.manifest(reference, &digest))
         .map_err(oci_failure)?;
     let verification = rt.block_on(signature::verify(
-        &registry,
-        &reference,
-        &pulled.digest,
-        &pulled.manifest,
-        &policy,
+        &registry, reference, &digest, &manifest, &policy,
     ));
-    eprintln!(
-        "Artifact {reference} is {}{}",
-        pulled.digest,
-        if pulled.cached { " (cached)" } else { "" }
-    );
     match (&verification.result, verification.enforcement) {
         (VerifyResult::Failed { reason }, Enforcement::Enforce) => {
             return Err(Failure::new(
                 exit::SIGNATURE,
-                anyhow::anyhow!("refusing {reference} ({}): {reason}", pulled.digest),
+                anyhow::anyhow!("refusing {reference} ({digest}): {reason}"),
             )
             .hint(format!(
                 "nothing was deployed; the policy is {}",
@@ -166,8 +192,15 @@ pub(super) fn fetch(
         }
         _ => eprintln!("Signature: {}", verification.summary()),
     }
+    let pulled = rt
+        .block_on(registry.pull_digest(reference, &digest))
+        .map_err(oci_failure)?;
+    eprintln!(
+        "Artifact {reference} is {digest}{}",
+        if pulled.cached { " (cached)" } else { "" }
+    );
     Ok(Fetched {
-        reference,
+        reference: reference.clone(),
         pulled,
         verification,
     })
@@ -395,6 +428,10 @@ pub(super) fn local_product(
     let pulled = rt
         .block_on(registry.pull(&reference))
         .map_err(oci_failure)?;
+    eprintln!(
+        "Reading the product from {reference} ({}); its signature is not checked here, nothing is deployed from it",
+        pulled.digest
+    );
     Ok(super::ProductArgs {
         dir: pulled.dir,
         ..args.clone()

@@ -279,12 +279,16 @@ impl Origin {
     }
 
     fn of_plan_source(s: &plan::PlanSource, oci: &OciArgs) -> Origin {
+        Origin::of_verified(s, s.signature.clone(), oci)
+    }
+
+    fn of_verified(s: &plan::PlanSource, signature: String, oci: &OciArgs) -> Origin {
         let pinned = crate::oci::ArtifactRef::parse(&s.reference)
             .map(|r| r.with_digest(&s.digest).to_string())
             .unwrap_or_else(|_| format!("{}@{}", s.reference, s.digest));
         Origin {
             source: pinned,
-            signature: Some(s.signature.clone()),
+            signature: Some(signature),
             pinned: Some(s.clone()),
             oci: oci.clone(),
         }
@@ -298,6 +302,69 @@ impl Origin {
         let reference = artifact::parse_ref(&s.reference)?;
         artifact::check_tag(rt, &reference, &s.digest, &self.oci)
     }
+}
+
+/// A saved plan of an artifact is only as trustworthy as the artifact:
+/// pull the planned digest again, verify it against today's policy, and
+/// check that it renders to exactly the objects the plan would apply (a
+/// plan file is easy to edit). The revision records this verification, not
+/// the text in the file.
+fn reverify_artifact_plan(
+    rt: &tokio::runtime::Runtime,
+    plan: &Plan,
+    source: &plan::PlanSource,
+    oci: &OciArgs,
+) -> Result<Origin, Failure> {
+    let invalid = |message: String| {
+        Failure::new(exit::VALIDATION, anyhow::anyhow!(message))
+            .hint("make a new plan with `floe plan oci://... --out FILE`")
+    };
+    let reference = crate::oci::ArtifactRef::parse(&source.reference)
+        .map_err(|e| invalid(format!("the saved plan's source: {e}")))?;
+    let env = model::Environment::parse(&plan.environment).ok_or_else(|| {
+        invalid(format!(
+            "the saved plan's environment {:?} is not dev, staging or prod",
+            plan.environment
+        ))
+    })?;
+    let fetched = artifact::fetch_at(rt, &reference, Some(&source.digest), env, oci)?;
+    let product = load_valid(&ProductArgs {
+        dir: fetched.pulled.dir.clone(),
+        env: match env {
+            model::Environment::Dev => EnvArg::Dev,
+            model::Environment::Staging => EnvArg::Staging,
+            model::Environment::Prod => EnvArg::Prod,
+        },
+        image: None,
+    })?;
+    let desired = render::render(&product);
+    let rendered: std::collections::HashMap<_, _> =
+        desired.objects.iter().map(|o| (o.key(), &o.body)).collect();
+    let planned: Vec<_> = plan
+        .changes
+        .iter()
+        .filter_map(|c| c.desired.as_ref().map(|d| (&c.key, d)))
+        .collect();
+    let same = desired.digest() == plan.desired_digest
+        && planned.len() == rendered.len()
+        && planned
+            .iter()
+            .all(|(key, body)| rendered.get(*key) == Some(body));
+    if !same {
+        return Err(Failure::new(
+            exit::SIGNATURE,
+            anyhow::anyhow!(
+                "the saved plan does not match what {reference}@{} renders; nothing was applied",
+                source.digest
+            ),
+        )
+        .hint("the plan file was changed after `floe plan`; make a new plan and review it"));
+    }
+    Ok(Origin::of_verified(
+        source,
+        fetched.verification.summary(),
+        oci,
+    ))
 }
 
 fn load(args: &ProductArgs) -> Result<Product, LoadOutcome> {
@@ -556,7 +623,7 @@ fn apply_cmd(
                 .hint("make a new plan with `floe plan --out FILE` and review it again")
             })?;
         let origin = match &plan.source {
-            Some(source) => Origin::of_plan_source(source, oci),
+            Some(source) => reverify_artifact_plan(&rt, &plan, source, oci)?,
             None => Origin::local(format!("plan {}", target.display())),
         };
         origin.check(&rt)?;

@@ -63,7 +63,7 @@ pub enum OciError {
     ImmutableTag { reference: String, existing: String },
     #[error("registry error for {reference}: {message}")]
     Registry { reference: String, message: String },
-    #[error("{path}: {source}")]
+    #[error("cannot read or write {path}")]
     Io {
         path: String,
         #[source]
@@ -71,6 +71,11 @@ pub enum OciError {
     },
     #[error("{message}")]
     Product { message: String },
+    #[error("refusing to send registry credentials ({source_of_credentials}) over plain HTTP to {registry}")]
+    CredentialsOverPlainHttp {
+        registry: String,
+        source_of_credentials: String,
+    },
 }
 
 impl OciError {
@@ -203,7 +208,7 @@ impl Credentials {
 }
 
 /// The `auths` entry for `registry` in a docker config file: `auth` is
-/// base64 of `user:password`; `identitytoken` is a bearer token.
+/// base64 of `user:password`, or `username` and `password`.
 fn docker_config_auth(bytes: &[u8], registry: &str) -> Option<RegistryAuth> {
     use base64::Engine;
     let config: serde_json::Value = serde_json::from_slice(bytes).ok()?;
@@ -217,9 +222,8 @@ fn docker_config_auth(bytes: &[u8], registry: &str) -> Option<RegistryAuth> {
             .unwrap_or("");
         (host == registry).then_some(v)
     })?;
-    if let Some(token) = entry.get("identitytoken").and_then(|v| v.as_str()) {
-        return Some(RegistryAuth::Bearer(token.to_string()));
-    }
+    // `identitytoken` is a refresh token to exchange at the registry's
+    // token service (docker's OAuth flow), not a bearer token: not used.
     if let Some(encoded) = entry.get("auth").and_then(|v| v.as_str()) {
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(encoded.trim())
@@ -304,6 +308,21 @@ impl Registry {
         credentials: Credentials,
     ) -> Result<Self, OciError> {
         crate::install_tls_provider();
+        // A password in clear text may only travel to this machine.
+        let loopback = {
+            let host = registry.rsplit_once(':').map_or(registry, |(h, _)| h);
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            host == "localhost"
+                || host
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        };
+        if options.plain_http && credentials.auth != RegistryAuth::Anonymous && !loopback {
+            return Err(OciError::CredentialsOverPlainHttp {
+                registry: registry.to_string(),
+                source_of_credentials: credentials.source,
+            });
+        }
         let mut extra_root_certificates = Vec::new();
         if let Some(ca) = &options.ca_file {
             let data = std::fs::read(ca).map_err(|e| OciError::io(ca, e))?;
@@ -312,7 +331,6 @@ impl Registry {
                 data,
             });
         }
-        let _ = registry;
         let config = ClientConfig {
             protocol: if options.plain_http {
                 ClientProtocol::Http
@@ -448,6 +466,7 @@ impl Registry {
                 ),
             });
         }
+        check_layout(reference, &manifest)?;
         Ok((manifest, bytes.to_vec()))
     }
 
@@ -456,7 +475,8 @@ impl Registry {
         reference: &ArtifactRef,
         layer: &OciDescriptor,
     ) -> Result<Vec<u8>, OciError> {
-        let mut out = Vec::with_capacity(layer.size.max(0) as usize);
+        // The size is the registry's word until the digest is checked.
+        let mut out = Vec::with_capacity(layer.size.clamp(0, 1 << 20) as usize);
         self.client
             .pull_blob(&reference.reference, layer, &mut out)
             .await
@@ -591,10 +611,26 @@ impl Registry {
             }
             std::fs::write(&path, bytes).map_err(|e| OciError::io(&path, e))?;
         }
+        if let Err(e) = check_platform_manifest_path(reference, &staging, &manifest) {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(e);
+        }
         std::fs::write(staging.join(".floe-complete"), digest)
             .map_err(|e| OciError::io(&staging, e))?;
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::rename(&staging, &dir).map_err(|e| OciError::io(&dir, e))?;
+        if dir.exists() {
+            // Left incomplete or changed: replace it. (A complete, matching
+            // one was returned above.)
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        if let Err(e) = std::fs::rename(&staging, &dir) {
+            let _ = std::fs::remove_dir_all(&staging);
+            // Another floe unpacked the same digest at the same moment.
+            if !(dir.join(".floe-complete").exists()
+                && cached_layers_match(reference, &dir, &manifest))
+            {
+                return Err(OciError::io(&dir, e));
+            }
+        }
         Ok(PulledArtifact {
             source: reference.clone(),
             digest: digest.to_string(),
@@ -673,6 +709,120 @@ pub fn cache_root(options: &RegistryOptions) -> PathBuf {
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/floe")))
         .unwrap_or_else(|| std::env::temp_dir().join("floe-cache"));
     base.join("artifacts")
+}
+
+/// The largest layer floe accepts: product files are small, and a
+/// registry's size claim must not make floe allocate or store gigabytes.
+pub const MAX_LAYER_BYTES: i64 = 16 << 20;
+
+/// The layers an artifact may hold: known media types, each once, with the
+/// file names floe gives them. A Sigstore bundle signs media types, digests
+/// and sizes, not titles, so the name of every file but the platform
+/// manifest follows from its media type; the platform manifest's name is
+/// checked against the signed floe.yaml once it is unpacked.
+fn check_layout(reference: &ArtifactRef, manifest: &ArtifactManifest) -> Result<(), OciError> {
+    let bad = |message: String| OciError::NotAnArtifact {
+        reference: reference.to_string(),
+        message,
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for layer in &manifest.layers {
+        let fixed = match layer.media_type.as_str() {
+            COMPILED_MEDIA_TYPE => Some(COMPILED_FILE),
+            SPEC_MEDIA_TYPE => Some("floe.yaml"),
+            SETTINGS_MEDIA_TYPE => Some(SETTINGS_FILE),
+            PLATFORM_MANIFEST_MEDIA_TYPE => None,
+            other => {
+                return Err(bad(format!(
+                    "layer {} has media type {other:?}, which floe does not know",
+                    layer.digest
+                )))
+            }
+        };
+        if !seen.insert(layer.media_type.as_str()) {
+            return Err(bad(format!(
+                "it has two layers of media type {}",
+                layer.media_type
+            )));
+        }
+        if !(0..=MAX_LAYER_BYTES).contains(&layer.size) {
+            return Err(bad(format!(
+                "layer {} claims {} bytes (at most {MAX_LAYER_BYTES})",
+                layer.digest, layer.size
+            )));
+        }
+        let name = layer_file_name(reference, layer)?;
+        match fixed {
+            Some(expected) if name != expected => {
+                return Err(bad(format!(
+                    "the {} layer is titled {name:?}, not {expected:?}",
+                    layer.media_type
+                )))
+            }
+            None if [COMPILED_FILE, "floe.yaml", SETTINGS_FILE].contains(&name.as_str()) => {
+                return Err(bad(format!(
+                    "the platform manifest layer is titled {name:?}"
+                )))
+            }
+            _ => {}
+        }
+    }
+    if !seen.contains(SPEC_MEDIA_TYPE) {
+        return Err(bad("it has no floe.yaml layer".into()));
+    }
+    Ok(())
+}
+
+/// The platform manifest floe will read is the one the artifact carries:
+/// floe.yaml's `platform.manifest` (default `manifest.yaml`) must name the
+/// platform manifest layer, never a file outside the cache.
+fn check_platform_manifest_path(
+    reference: &ArtifactRef,
+    dir: &Path,
+    manifest: &ArtifactManifest,
+) -> Result<(), OciError> {
+    let bad = |message: String| OciError::NotAnArtifact {
+        reference: reference.to_string(),
+        message,
+    };
+    let spec = std::fs::read_to_string(dir.join("floe.yaml")).unwrap_or_default();
+    let spec: serde_json::Value = serde_norway::from_str(&spec).unwrap_or_default();
+    let carried = manifest
+        .layers
+        .iter()
+        .find(|l| l.media_type == PLATFORM_MANIFEST_MEDIA_TYPE)
+        .and_then(|l| l.title());
+    let named = match spec.pointer("/platform/manifest").and_then(|v| v.as_str()) {
+        Some(named) => named,
+        // Nothing named and nothing carried: the product has no manifest.
+        None if carried.is_none() => return Ok(()),
+        None => crate::model::DEFAULT_MANIFEST_FILE,
+    };
+    if named.starts_with("oci://") {
+        // The loader refuses it with its own message.
+        return Ok(());
+    }
+    let path = Path::new(named);
+    let plain = path.components().all(|c| {
+        matches!(
+            c,
+            std::path::Component::Normal(_) | std::path::Component::CurDir
+        )
+    });
+    let normal: Vec<String> = path
+        .components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(p) => Some(p.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect();
+    if !plain || carried != Some(normal.join("/").as_str()) {
+        return Err(bad(format!(
+            "floe.yaml's platform.manifest {named:?} is not the platform manifest the artifact carries ({})",
+            carried.map_or("none".to_string(), |c| format!("{c:?}"))
+        )));
+    }
+    Ok(())
 }
 
 /// Every layer of `manifest` is in `dir` with the bytes its digest names,
@@ -903,12 +1053,36 @@ mod tests {
             docker_config_auth(cfg, "reg.example:5000"),
             Some(RegistryAuth::Basic("user".into(), "pass".into()))
         );
-        assert_eq!(
-            docker_config_auth(cfg, "tok.example"),
-            Some(RegistryAuth::Bearer("t".into()))
-        );
+        assert_eq!(docker_config_auth(cfg, "tok.example"), None);
         assert_eq!(docker_config_auth(cfg, "other"), None);
         assert_eq!(docker_config_auth(b"not json", "other"), None);
+    }
+
+    #[test]
+    fn credentials_travel_over_plain_http_only_to_loopback() {
+        let creds = || Credentials {
+            auth: RegistryAuth::Basic("u".into(), "secret-pw".into()),
+            source: "FLOE_REGISTRY_USERNAME/FLOE_REGISTRY_PASSWORD".into(),
+        };
+        let plain = RegistryOptions {
+            plain_http: true,
+            ..RegistryOptions::default()
+        };
+        for local in ["127.0.0.1:5000", "localhost:5000", "[::1]:5000"] {
+            assert!(Registry::new(local, &plain, creds()).is_ok(), "{local}");
+        }
+        let err = Registry::new("registry.example.com", &plain, creds())
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(
+            err.contains("refusing to send registry credentials"),
+            "{err}"
+        );
+        assert!(!err.contains("secret-pw"), "{err}");
+        assert!(
+            Registry::new("registry.example.com", &RegistryOptions::default(), creds()).is_ok()
+        );
     }
 
     #[test]

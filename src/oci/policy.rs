@@ -78,7 +78,7 @@ pub struct Policy {
 
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
-    #[error("cannot read the signature policy {path}: {source}")]
+    #[error("cannot read the signature policy {path}")]
     Read {
         path: String,
         #[source]
@@ -86,7 +86,7 @@ pub enum PolicyError {
     },
     #[error("{path}: {message}")]
     Invalid { path: String, message: String },
-    #[error("{path}: {field}: cannot read {file}: {source}")]
+    #[error("{path}: {field}: cannot read {file}")]
     Material {
         path: String,
         field: String,
@@ -198,6 +198,15 @@ impl Policy {
             .as_deref()
             .map(|r| material("public_key_ref", r))
             .transpose()?;
+        if let Some((source, pem)) = &public_key {
+            // A private key or a certificate here would only surface later
+            // as "signed with another key"; say what is wrong now.
+            sigstore::crypto::CosignVerificationKey::try_from_pem(pem).map_err(|e| {
+                invalid(format!(
+                    "public_key_ref: {source} is not a PEM public key cosign signs for ({e})"
+                ))
+            })?;
+        }
         let trusted_root = trusted_root
             .as_deref()
             .map(|r| material("trusted_root", r))
@@ -225,6 +234,12 @@ impl Policy {
 mod tests {
     use super::*;
 
+    const TEST_PUBLIC_KEY: &str = "-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE0UIzeDbv9tATVx5CtOYy0fAGyl87
+RYZpL/1DkdpmwkL268n6fl5Nk5npK446bQTGx7lDZsY62ulw3oziSIxbWg==
+-----END PUBLIC KEY-----
+";
+
     fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
         let p = dir.join(name);
         std::fs::write(&p, text).unwrap();
@@ -240,7 +255,7 @@ mod tests {
     #[test]
     fn environment_overrides_apply() {
         let d = tmp("env");
-        write(&d, "k.pub", "-----BEGIN PUBLIC KEY-----\n");
+        write(&d, "k.pub", TEST_PUBLIC_KEY);
         let p = write(
             &d,
             "policy.yaml",
@@ -273,13 +288,23 @@ mod tests {
     #[test]
     fn mistakes_are_named() {
         let d = tmp("bad");
+        write(&d, "k.pub", TEST_PUBLIC_KEY);
+        write(
+            &d,
+            "not-a-key.pem",
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+        );
         for (text, expect) in [
             ("enforcment: enforce\n", "unknown field `enforcment`"),
             ("enforcement: maybe\n", "enforcement: unknown variant `maybe`"),
             ("enforcement: enforce\n", "nothing to verify with"),
             (
-                "public_key_ref: '-----BEGIN x'\nenvironments:\n  qa: {}\n",
+                "public_key_ref: k.pub\nenvironments:\n  qa: {}\n",
                 "environments.qa: unknown environment",
+            ),
+            (
+                "public_key_ref: not-a-key.pem\n",
+                "public_key_ref: ",
             ),
             (
                 "trusted_root: '-----BEGIN'\ntrusted_issuers:\n  - issuer: i\n",

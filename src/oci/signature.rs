@@ -255,7 +255,8 @@ async fn cosign_key(
     {
         return Ok((format!("cosign key {key_source}"), key_source.to_string()));
     }
-    let found = layers.len() + bundles.len();
+    // Attestations made with a key (`cosign attest`) are not signatures.
+    let found = layers.len() + bundles.iter().filter(|b| is_cosign_signature(b)).count();
     if found == 0 {
         return Err(Refusal::Unsigned {
             digest: digest.to_string(),
@@ -269,6 +270,8 @@ async fn cosign_key(
 }
 
 const BUNDLE_MEDIA_PREFIX: &str = "application/vnd.dev.sigstore.bundle";
+/// The in-toto predicate of `cosign sign` (cosign 3's bundle format).
+const COSIGN_SIGN_PREDICATE: &str = "https://sigstore.dev/cosign/sign/v1";
 
 /// The Sigstore bundles attached to `digest` as referrers (the referrers
 /// API, or the `sha256-<hex>` tag on registries without it).
@@ -309,6 +312,19 @@ async fn referrer_bundles(
     Ok(bundles)
 }
 
+/// A bundle whose DSSE statement is a `cosign sign` signature (whoever
+/// signed it).
+fn is_cosign_signature(bundle: &serde_json::Value) -> bool {
+    use base64::Engine;
+    let envelope = &bundle["dsseEnvelope"];
+    envelope["payloadType"].as_str() == Some("application/vnd.in-toto+json")
+        && envelope["payload"]
+            .as_str()
+            .and_then(|p| base64::engine::general_purpose::STANDARD.decode(p).ok())
+            .and_then(|p| serde_json::from_slice::<serde_json::Value>(&p).ok())
+            .is_some_and(|st| st["predicateType"].as_str() == Some(COSIGN_SIGN_PREDICATE))
+}
+
 /// A bundle holding a DSSE envelope signed by `key`, whose in-toto
 /// statement names exactly `digest` as its subject.
 fn dsse_signed_by(
@@ -320,6 +336,13 @@ fn dsse_signed_by(
     let b64 = base64::engine::general_purpose::STANDARD;
     let envelope = &bundle["dsseEnvelope"];
     let payload_type = envelope["payloadType"].as_str().ok_or("no payloadType")?;
+    // Only a signature counts, not any other attestation made with the key
+    // (`cosign attest` of a scan result, say).
+    if payload_type != "application/vnd.in-toto+json" {
+        return Err(format!(
+            "payload type {payload_type:?} is not an in-toto statement"
+        ));
+    }
     let payload = b64
         .decode(envelope["payload"].as_str().ok_or("no payload")?)
         .map_err(|e| e.to_string())?;
@@ -347,6 +370,12 @@ fn dsse_signed_by(
     }
     let statement: serde_json::Value =
         serde_json::from_slice(&payload).map_err(|e| e.to_string())?;
+    if statement["predicateType"].as_str() != Some(COSIGN_SIGN_PREDICATE) {
+        return Err(format!(
+            "the statement is an attestation of type {}, not a cosign signature",
+            statement["predicateType"]
+        ));
+    }
     let hex = digest.trim_start_matches("sha256:");
     let names_digest = statement["subject"]
         .as_array()
