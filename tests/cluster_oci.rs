@@ -153,6 +153,22 @@ impl Scenario {
         path.to_str().unwrap().to_string()
     }
 
+    /// `floe artifact verify` of `tag` under `policy` for `env`.
+    fn verify(&self, tag: &str, env: &str, policy: &str) -> Output {
+        self.floe(
+            &[
+                "artifact",
+                "verify",
+                &self.reference(tag),
+                "--env",
+                env,
+                "--policy",
+                policy,
+            ],
+            &[],
+        )
+    }
+
     fn deploy(&self, reference: &str, policy: &str) -> Output {
         self.floe(
             &[
@@ -202,18 +218,7 @@ async fn issue_6_push_sign_deploy_by_tag_records_digest_and_signer() {
     s.sign(&pinned, &keys);
     let policy = s.policy(&keys, "enforce");
 
-    let out = s.floe(
-        &[
-            "artifact",
-            "verify",
-            &s.reference("1.0.0"),
-            "--env",
-            "prod",
-            "--policy",
-            &policy,
-        ],
-        &[],
-    );
+    let out = s.verify("1.0.0", "prod", &policy);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
     assert!(
@@ -332,18 +337,7 @@ async fn enforce_refuses_unsigned_and_wrongly_signed_artifacts() {
             && stderr.contains("trusted/cosign.pub"),
         "{stderr}"
     );
-    let out = s.floe(
-        &[
-            "artifact",
-            "verify",
-            &s.reference("1.0.1"),
-            "--env",
-            "dev",
-            "--policy",
-            &policy,
-        ],
-        &[],
-    );
+    let out = s.verify("1.0.1", "dev", &policy);
     assert_eq!(out.status.code(), Some(6));
     assert!(text(&out).0.contains("verified:  NO"));
     assert!(!s.namespace_exists(), "nothing may be applied");
@@ -756,18 +750,7 @@ async fn cosign_default_format_signatures_verify_too() {
 
     let good = s.push("1.0.0");
     s.sign_default_format(&good, &trusted);
-    let out = s.floe(
-        &[
-            "artifact",
-            "verify",
-            &s.reference("1.0.0"),
-            "--env",
-            "prod",
-            "--policy",
-            &policy,
-        ],
-        &[],
-    );
+    let out = s.verify("1.0.0", "prod", &policy);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
     assert!(stdout.contains("verified:  yes, cosign key"), "{stdout}");
