@@ -38,10 +38,6 @@ pub(super) fn run(command: ArtifactCommand) -> Result<i32, Failure> {
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
-    tokio::runtime::Runtime::new().map_err(|e| Failure::new(exit::GENERAL, e))
-}
-
 pub(super) fn registry_options(registry: &RegistryArgs) -> RegistryOptions {
     RegistryOptions {
         plain_http: registry.plain_http,
@@ -154,18 +150,8 @@ pub(super) fn fetch_at(
     let policy = policy_for(oci, env)?;
     let registry =
         Registry::for_ref(reference, &registry_options(&oci.registry)).map_err(oci_failure)?;
-    let digest = match pinned {
-        Some(d) => d.to_string(),
-        None => rt
-            .block_on(registry.resolve(reference))
-            .map_err(oci_failure)?,
-    };
-    let (manifest, _) = rt
-        .block_on(registry.manifest(reference, &digest))
-        .map_err(oci_failure)?;
-    let verification = rt.block_on(signature::verify(
-        &registry, reference, &digest, &manifest, &policy,
-    ));
+    let (digest, manifest, verification) =
+        resolve_and_verify(rt, &registry, reference, pinned, &policy)?;
     match (&verification.result, verification.enforcement) {
         (VerifyResult::Failed { reason }, Enforcement::Enforce) => {
             return Err(Failure::new(
@@ -193,7 +179,7 @@ pub(super) fn fetch_at(
         _ => eprintln!("Signature: {}", verification.summary()),
     }
     let pulled = rt
-        .block_on(registry.pull_digest(reference, &digest))
+        .block_on(registry.unpack(reference, &digest, manifest))
         .map_err(oci_failure)?;
     eprintln!(
         "Artifact {reference} is {digest}{}",
@@ -206,6 +192,30 @@ pub(super) fn fetch_at(
     })
 }
 
+/// The digest `reference` points at (or `pinned`), its manifest, and what
+/// its signature check found; nothing is downloaded beyond the manifest.
+fn resolve_and_verify(
+    rt: &tokio::runtime::Runtime,
+    registry: &Registry,
+    reference: &ArtifactRef,
+    pinned: Option<&str>,
+    policy: &Policy,
+) -> Result<(String, oci::ArtifactManifest, Verification), Failure> {
+    let digest = match pinned {
+        Some(d) => d.to_string(),
+        None => rt
+            .block_on(registry.resolve(reference))
+            .map_err(oci_failure)?,
+    };
+    let (manifest, _) = rt
+        .block_on(registry.manifest(reference, &digest))
+        .map_err(oci_failure)?;
+    let verification = rt.block_on(signature::verify(
+        registry, reference, &digest, &manifest, policy,
+    ));
+    Ok((digest, manifest, verification))
+}
+
 /// Refuses (exit 6) when `reference`'s tag no longer points at `digest`.
 pub(super) fn check_tag(
     rt: &tokio::runtime::Runtime,
@@ -216,7 +226,7 @@ pub(super) fn check_tag(
     let registry =
         Registry::for_ref(reference, &registry_options(&oci.registry)).map_err(oci_failure)?;
     match rt
-        .block_on(signature::tag_still_at(&registry, reference, digest))
+        .block_on(registry.tag_moved(reference, digest))
         .map_err(oci_failure)?
     {
         None => Ok(()),
@@ -249,7 +259,7 @@ fn push_cmd(
 ) -> Result<i32, Failure> {
     let reference = parse_ref(reference)?;
     let (prepared, name, version) = prepare_product(dir, bundle)?;
-    let rt = runtime()?;
+    let rt = super::commands::runtime()?;
     let registry =
         Registry::for_ref(&reference, &registry_options(registry_args)).map_err(oci_failure)?;
     let digest = rt
@@ -303,7 +313,7 @@ fn pull_cmd(
     registry_args: &RegistryArgs,
 ) -> Result<i32, Failure> {
     let reference = parse_ref(reference)?;
-    let rt = runtime()?;
+    let rt = super::commands::runtime()?;
     let registry =
         Registry::for_ref(&reference, &registry_options(registry_args)).map_err(oci_failure)?;
     let pulled = rt
@@ -311,7 +321,7 @@ fn pull_cmd(
         .map_err(oci_failure)?;
     let dir = match to {
         Some(to) => {
-            copy_product(&pulled.dir, to)?;
+            copy_product(&pulled, to)?;
             to.to_path_buf()
         }
         None => pulled.dir.clone(),
@@ -325,33 +335,20 @@ fn pull_cmd(
     Ok(exit::SUCCESS)
 }
 
-fn copy_product(from: &Path, to: &Path) -> Result<(), Failure> {
+/// Copies the artifact's files (the layers, by the names floe gave them).
+fn copy_product(pulled: &PulledArtifact, to: &Path) -> Result<(), Failure> {
     let fail = |e: std::io::Error, p: &Path| {
         Failure::new(
             exit::GENERAL,
             anyhow::Error::new(e).context(format!("cannot write {}", p.display())),
         )
     };
-    let mut stack = vec![from.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let entries = std::fs::read_dir(&dir).map_err(|e| fail(e, &dir))?;
-        for entry in entries {
-            let entry = entry.map_err(|e| fail(e, &dir))?;
-            let path = entry.path();
-            let rel = path.strip_prefix(from).unwrap_or(&path);
-            if rel.to_string_lossy().starts_with(".floe") {
-                continue;
-            }
-            let target = to.join(rel);
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                if let Some(p) = target.parent() {
-                    std::fs::create_dir_all(p).map_err(|e| fail(e, p))?;
-                }
-                std::fs::copy(&path, &target).map_err(|e| fail(e, &target))?;
-            }
+    for name in pulled.file_names() {
+        let target = to.join(&name);
+        if let Some(p) = target.parent() {
+            std::fs::create_dir_all(p).map_err(|e| fail(e, p))?;
         }
+        std::fs::copy(pulled.dir.join(&name), &target).map_err(|e| fail(e, &target))?;
     }
     Ok(())
 }
@@ -367,18 +364,10 @@ fn verify_cmd(
     let mut policy = policy_for(oci, env)?;
     // `verify` always checks, whatever the deploy-time enforcement.
     policy.enforcement = Enforcement::Enforce;
-    let rt = runtime()?;
+    let rt = super::commands::runtime()?;
     let registry =
         Registry::for_ref(&reference, &registry_options(&oci.registry)).map_err(oci_failure)?;
-    let digest = rt
-        .block_on(registry.resolve(&reference))
-        .map_err(oci_failure)?;
-    let (manifest, _) = rt
-        .block_on(registry.manifest(&reference, &digest))
-        .map_err(oci_failure)?;
-    let verification = rt.block_on(signature::verify(
-        &registry, &reference, &digest, &manifest, &policy,
-    ));
+    let (digest, _, verification) = resolve_and_verify(&rt, &registry, &reference, None, &policy)?;
     let verified = matches!(verification.result, VerifyResult::Verified { .. });
     match format {
         ReportFormat::Json => {
@@ -422,7 +411,7 @@ pub(super) fn local_product(
         return Ok(args.clone());
     };
     let reference = parse_ref(reference)?;
-    let rt = runtime()?;
+    let rt = super::commands::runtime()?;
     let registry =
         Registry::for_ref(&reference, &registry_options(registry_args)).map_err(oci_failure)?;
     let pulled = rt

@@ -104,7 +104,7 @@ pub fn run(command: Command) -> Result<i32, Failure> {
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -278,18 +278,12 @@ impl Origin {
         }
     }
 
-    fn of_plan_source(s: &plan::PlanSource, oci: &OciArgs) -> Origin {
-        Origin::of_verified(s, s.signature.clone(), oci)
-    }
-
-    fn of_verified(s: &plan::PlanSource, signature: String, oci: &OciArgs) -> Origin {
-        let pinned = crate::oci::ArtifactRef::parse(&s.reference)
-            .map(|r| r.with_digest(&s.digest).to_string())
-            .unwrap_or_else(|_| format!("{}@{}", s.reference, s.digest));
+    /// An artifact pulled by digest and verified just now.
+    fn of_artifact(fetched: &Fetched, oci: &OciArgs) -> Origin {
         Origin {
-            source: pinned,
-            signature: Some(signature),
-            pinned: Some(s.clone()),
+            source: fetched.pulled.pinned().to_string(),
+            signature: Some(fetched.verification.summary()),
+            pinned: Some(plan_source(fetched)),
             oci: oci.clone(),
         }
     }
@@ -330,11 +324,7 @@ fn reverify_artifact_plan(
     let fetched = artifact::fetch_at(rt, &reference, Some(&source.digest), env, oci)?;
     let product = load_valid(&ProductArgs {
         dir: fetched.pulled.dir.clone(),
-        env: match env {
-            model::Environment::Dev => EnvArg::Dev,
-            model::Environment::Staging => EnvArg::Staging,
-            model::Environment::Prod => EnvArg::Prod,
-        },
+        env: env.into(),
         image: None,
     })?;
     let desired = render::render(&product);
@@ -360,11 +350,7 @@ fn reverify_artifact_plan(
         )
         .hint("the plan file was changed after `floe plan`; make a new plan and review it"));
     }
-    Ok(Origin::of_verified(
-        source,
-        fetched.verification.summary(),
-        oci,
-    ))
+    Ok(Origin::of_artifact(&fetched, oci))
 }
 
 fn load(args: &ProductArgs) -> Result<Product, LoadOutcome> {
@@ -626,7 +612,6 @@ fn apply_cmd(
             Some(source) => reverify_artifact_plan(&rt, &plan, source, oci)?,
             None => Origin::local(format!("plan {}", target.display())),
         };
-        origin.check(&rt)?;
         return execute(
             &rt,
             &c,
@@ -685,8 +670,8 @@ fn plan_and_execute(
         .block_on(plan::compute::plan(&c, &desired, &plan_options(plan_args)))
         .map_err(plan_failure)?;
     plan.source = fetched.as_ref().map(plan_source);
-    let origin = match &plan.source {
-        Some(source) => Origin::of_plan_source(source, oci),
+    let origin = match fetched {
+        Some(fetched) => Origin::of_artifact(fetched, oci),
         None => Origin::local(format!(
             "dir {}",
             std::fs::canonicalize(&product_args.dir)

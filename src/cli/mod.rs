@@ -40,6 +40,16 @@ pub enum EnvArg {
     Prod,
 }
 
+impl From<crate::model::Environment> for EnvArg {
+    fn from(e: crate::model::Environment) -> Self {
+        match e {
+            crate::model::Environment::Dev => EnvArg::Dev,
+            crate::model::Environment::Staging => EnvArg::Staging,
+            crate::model::Environment::Prod => EnvArg::Prod,
+        }
+    }
+}
+
 impl From<EnvArg> for crate::model::Environment {
     fn from(e: EnvArg) -> Self {
         match e {

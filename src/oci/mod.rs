@@ -292,6 +292,15 @@ impl PulledArtifact {
     pub fn pinned(&self) -> ArtifactRef {
         self.source.with_digest(&self.digest)
     }
+
+    /// The files of the artifact, relative to `dir`.
+    pub fn file_names(&self) -> Vec<String> {
+        self.manifest
+            .layers
+            .iter()
+            .filter_map(|l| l.title().map(str::to_string))
+            .collect()
+    }
 }
 
 /// A registry client for one registry.
@@ -470,7 +479,8 @@ impl Registry {
         Ok((manifest, bytes.to_vec()))
     }
 
-    async fn blob(
+    /// A blob of `reference`'s repository, checked against its digest.
+    pub async fn blob(
         &self,
         reference: &ArtifactRef,
         layer: &OciDescriptor,
@@ -558,15 +568,6 @@ impl Registry {
         }
     }
 
-    /// A blob of `reference`'s repository, checked against its digest.
-    pub async fn blob_bytes(
-        &self,
-        reference: &ArtifactRef,
-        descriptor: &OciDescriptor,
-    ) -> Result<Vec<u8>, OciError> {
-        self.blob(reference, descriptor).await
-    }
-
     /// Resolves `reference` to a digest and unpacks that manifest's layers
     /// into the cache (once per digest).
     pub async fn pull(&self, reference: &ArtifactRef) -> Result<PulledArtifact, OciError> {
@@ -580,6 +581,17 @@ impl Registry {
         digest: &str,
     ) -> Result<PulledArtifact, OciError> {
         let (manifest, _) = self.manifest(reference, digest).await?;
+        self.unpack(reference, digest, manifest).await
+    }
+
+    /// Unpacks the layers of `manifest` (fetched from [`Registry::manifest`]
+    /// for `digest`) into the cache.
+    pub async fn unpack(
+        &self,
+        reference: &ArtifactRef,
+        digest: &str,
+        manifest: ArtifactManifest,
+    ) -> Result<PulledArtifact, OciError> {
         let dir = cache_root(&self.options).join(digest.replace(':', "/"));
         let complete = dir.join(".floe-complete");
         // The cache is only a download saver: what was verified is the
@@ -638,6 +650,20 @@ impl Registry {
             dir,
             cached: false,
         })
+    }
+
+    /// Where `reference`'s tag points now, when that is not `digest`
+    /// (between plan and apply). `None` for a reference by digest.
+    pub async fn tag_moved(
+        &self,
+        reference: &ArtifactRef,
+        digest: &str,
+    ) -> Result<Option<String>, OciError> {
+        if reference.tag().is_none() {
+            return Ok(None);
+        }
+        let now = self.resolve(reference).await?;
+        Ok((now != digest).then_some(now))
     }
 
     /// Pushes `artifact` to `reference`'s tag. A tag that is a semantic

@@ -10,7 +10,7 @@ use super::{ArtifactManifest, ArtifactRef, OciError, Registry, SIGNATURE_BUNDLE}
 use serde::Serialize;
 use sigstore::cosign::verification_constraint::{PublicKeyVerifier, VerificationConstraintVec};
 use sigstore::cosign::{ClientBuilder, CosignCapabilities};
-use sigstore::crypto::SigningScheme;
+use sigstore::crypto::CosignVerificationKey;
 use sigstore::registry::{Auth, ClientConfig, ClientProtocol, OciReference};
 
 /// What was checked and what came of it; recorded in the revision.
@@ -61,8 +61,8 @@ impl Verification {
 
 #[derive(Debug, thiserror::Error)]
 enum Refusal {
-    #[error("it is not signed: no cosign signature for {digest} (tag sha256-{hex}.sig or a referrer) and no {SIGNATURE_BUNDLE} annotation")]
-    Unsigned { digest: String, hex: String },
+    #[error("it is not signed: no cosign signature for {digest} (tag {}.sig or a referrer) and no {SIGNATURE_BUNDLE} annotation", .digest.replace(':', "-"))]
+    Unsigned { digest: String },
     #[error("it carries no {SIGNATURE_BUNDLE} annotation, and the policy ({origin}) trusts only Sigstore bundles (no public_key_ref, so cosign key signatures are not looked for)")]
     NoBundle { origin: String },
     #[error("it is signed, but not with the key in public_key_ref ({key}): {detail}")]
@@ -161,7 +161,6 @@ async fn check(
     if !signed {
         return Err(Refusal::Unsigned {
             digest: digest.to_string(),
-            hex: digest.trim_start_matches("sha256:").to_string(),
         });
     }
     if failures.len() == 1 {
@@ -186,12 +185,13 @@ async fn cosign_key(
     key_source: &str,
     pem: &[u8],
 ) -> Result<(String, String), Refusal> {
-    let verifier = PublicKeyVerifier::new(pem, &SigningScheme::default())
-        .or_else(|_| PublicKeyVerifier::try_from(pem))
-        .map_err(|e| Refusal::WrongKey {
-            key: key_source.to_string(),
-            detail: format!("the key is not a PEM public key cosign can use: {e}"),
-        })?;
+    // The policy loader has already checked that this PEM is a public key.
+    let unusable = |e: sigstore::errors::SigstoreError| Refusal::WrongKey {
+        key: key_source.to_string(),
+        detail: format!("the key is not a PEM public key cosign can use: {e}"),
+    };
+    let key = CosignVerificationKey::try_from_pem(pem).map_err(unusable)?;
+    let verifier = PublicKeyVerifier::try_from(pem).map_err(unusable)?;
     let options = registry.options();
     let config = ClientConfig {
         protocol: if options.plain_http {
@@ -243,24 +243,15 @@ async fn cosign_key(
     let bundles = referrer_bundles(registry, reference, digest)
         .await
         .map_err(|e| Refusal::Registry(e.to_string()))?;
-    let key = sigstore::crypto::CosignVerificationKey::from_pem(pem, &SigningScheme::default())
-        .or_else(|_| sigstore::crypto::CosignVerificationKey::try_from_pem(pem))
-        .map_err(|e| Refusal::WrongKey {
-            key: key_source.to_string(),
-            detail: format!("the key is not a PEM public key cosign can use: {e}"),
-        })?;
-    if bundles
-        .iter()
-        .any(|b| dsse_signed_by(b, &key, digest).is_ok())
-    {
+    // Attestations made with a key (`cosign attest`) are not signatures.
+    let signatures: Vec<CosignSignature> = bundles.iter().filter_map(cosign_signature).collect();
+    if signatures.iter().any(|sig| sig.signed_by(&key, digest)) {
         return Ok((format!("cosign key {key_source}"), key_source.to_string()));
     }
-    // Attestations made with a key (`cosign attest`) are not signatures.
-    let found = layers.len() + bundles.iter().filter(|b| is_cosign_signature(b)).count();
+    let found = layers.len() + signatures.len();
     if found == 0 {
         return Err(Refusal::Unsigned {
             digest: digest.to_string(),
-            hex: digest.trim_start_matches("sha256:").to_string(),
         });
     }
     Err(Refusal::WrongKey {
@@ -303,7 +294,7 @@ async fn referrer_bundles(
             .iter()
             .filter(|l| l.media_type.starts_with(BUNDLE_MEDIA_PREFIX))
         {
-            let bytes = registry.blob_bytes(reference, layer).await?;
+            let bytes = registry.blob(reference, layer).await?;
             if let Ok(bundle) = serde_json::from_slice(&bytes) {
                 bundles.push(bundle);
             }
@@ -312,93 +303,65 @@ async fn referrer_bundles(
     Ok(bundles)
 }
 
-/// A bundle whose DSSE statement is a `cosign sign` signature (whoever
-/// signed it).
-fn is_cosign_signature(bundle: &serde_json::Value) -> bool {
-    use base64::Engine;
-    let envelope = &bundle["dsseEnvelope"];
-    envelope["payloadType"].as_str() == Some("application/vnd.in-toto+json")
-        && envelope["payload"]
-            .as_str()
-            .and_then(|p| base64::engine::general_purpose::STANDARD.decode(p).ok())
-            .and_then(|p| serde_json::from_slice::<serde_json::Value>(&p).ok())
-            .is_some_and(|st| st["predicateType"].as_str() == Some(COSIGN_SIGN_PREDICATE))
+/// A `cosign sign` signature in a bundle's DSSE envelope (cosign 3): what
+/// the signatures cover (the DSSE pre-authentication encoding), the
+/// signatures, and the digests the in-toto statement names.
+struct CosignSignature {
+    signed_bytes: Vec<u8>,
+    signatures: Vec<Vec<u8>>,
+    subjects: Vec<String>,
 }
 
-/// A bundle holding a DSSE envelope signed by `key`, whose in-toto
-/// statement names exactly `digest` as its subject.
-fn dsse_signed_by(
-    bundle: &serde_json::Value,
-    key: &sigstore::crypto::CosignVerificationKey,
-    digest: &str,
-) -> Result<(), String> {
+impl CosignSignature {
+    fn signed_by(&self, key: &CosignVerificationKey, digest: &str) -> bool {
+        let hex = digest.trim_start_matches("sha256:");
+        self.subjects.iter().any(|s| s == hex)
+            && self.signatures.iter().any(|sig| {
+                key.verify_signature(sigstore::crypto::Signature::Raw(sig), &self.signed_bytes)
+                    .is_ok()
+            })
+    }
+}
+
+/// The bundle's signature, when it is one: an in-toto statement of the
+/// `cosign sign` predicate, not any other attestation made with the key
+/// (`cosign attest` of a scan result, say).
+fn cosign_signature(bundle: &serde_json::Value) -> Option<CosignSignature> {
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD;
     let envelope = &bundle["dsseEnvelope"];
-    let payload_type = envelope["payloadType"].as_str().ok_or("no payloadType")?;
-    // Only a signature counts, not any other attestation made with the key
-    // (`cosign attest` of a scan result, say).
+    let payload_type = envelope["payloadType"].as_str()?;
     if payload_type != "application/vnd.in-toto+json" {
-        return Err(format!(
-            "payload type {payload_type:?} is not an in-toto statement"
-        ));
+        return None;
     }
-    let payload = b64
-        .decode(envelope["payload"].as_str().ok_or("no payload")?)
-        .map_err(|e| e.to_string())?;
-    // DSSE pre-authentication encoding: what the signature covers.
-    let mut pae = format!(
+    let payload = b64.decode(envelope["payload"].as_str()?).ok()?;
+    let statement: serde_json::Value = serde_json::from_slice(&payload).ok()?;
+    if statement["predicateType"].as_str() != Some(COSIGN_SIGN_PREDICATE) {
+        return None;
+    }
+    let subjects = statement["subject"]
+        .as_array()?
+        .iter()
+        .filter_map(|s| s["digest"]["sha256"].as_str().map(str::to_string))
+        .collect();
+    let signatures = envelope["signatures"]
+        .as_array()?
+        .iter()
+        .filter_map(|s| s["sig"].as_str())
+        .filter_map(|s| b64.decode(s).ok())
+        .collect();
+    // DSSE pre-authentication encoding.
+    let mut signed_bytes = format!(
         "DSSEv1 {} {} {} ",
         payload_type.len(),
         payload_type,
         payload.len()
     )
     .into_bytes();
-    pae.extend_from_slice(&payload);
-    let signed = envelope["signatures"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s["sig"].as_str())
-        .filter_map(|s| b64.decode(s).ok())
-        .any(|sig| {
-            key.verify_signature(sigstore::crypto::Signature::Raw(&sig), &pae)
-                .is_ok()
-        });
-    if !signed {
-        return Err("no signature by this key".into());
-    }
-    let statement: serde_json::Value =
-        serde_json::from_slice(&payload).map_err(|e| e.to_string())?;
-    if statement["predicateType"].as_str() != Some(COSIGN_SIGN_PREDICATE) {
-        return Err(format!(
-            "the statement is an attestation of type {}, not a cosign signature",
-            statement["predicateType"]
-        ));
-    }
-    let hex = digest.trim_start_matches("sha256:");
-    let names_digest = statement["subject"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .any(|s| s["digest"]["sha256"].as_str() == Some(hex));
-    if names_digest {
-        Ok(())
-    } else {
-        Err(format!("the signed statement does not name {digest}"))
-    }
-}
-
-/// Checks that `reference`'s tag still points at `digest` (between plan
-/// and apply).
-pub async fn tag_still_at(
-    registry: &Registry,
-    reference: &ArtifactRef,
-    digest: &str,
-) -> Result<Option<String>, OciError> {
-    if reference.tag().is_none() {
-        return Ok(None);
-    }
-    let now = registry.resolve(reference).await?;
-    Ok((now != digest).then_some(now))
+    signed_bytes.extend_from_slice(&payload);
+    Some(CosignSignature {
+        signed_bytes,
+        signatures,
+        subjects,
+    })
 }
