@@ -3,20 +3,13 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn product_dir(prefix: &str) -> (PathBuf, String) {
     let ns = support::unique_name(prefix);
     let dir = std::env::temp_dir().join(&ns);
-    std::fs::create_dir_all(&dir).unwrap();
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/minimal");
-    for f in ["floe.yaml", "manifest.yaml", "floe-deploy.yaml"] {
-        std::fs::copy(src.join(f), dir.join(f)).unwrap();
-    }
-    let mut settings = std::fs::read_to_string(dir.join("floe-deploy.yaml")).unwrap();
-    settings.push_str(&format!("namespace:\n  name: {ns}\n"));
-    std::fs::write(dir.join("floe-deploy.yaml"), settings).unwrap();
+    support::minimal_product_in(&dir, &ns);
     (dir, ns)
 }
 

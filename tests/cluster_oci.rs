@@ -30,14 +30,7 @@ impl Scenario {
         let ns = support::unique_name(prefix);
         let root = std::env::temp_dir().join(&ns);
         let dir = root.join("product");
-        std::fs::create_dir_all(&dir).unwrap();
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/minimal");
-        for f in ["floe.yaml", "manifest.yaml", "floe-deploy.yaml"] {
-            std::fs::copy(src.join(f), dir.join(f)).unwrap();
-        }
-        let mut settings = std::fs::read_to_string(dir.join("floe-deploy.yaml")).unwrap();
-        settings.push_str(&format!("namespace:\n  name: {ns}\n"));
-        std::fs::write(dir.join("floe-deploy.yaml"), settings).unwrap();
+        support::minimal_product_in(&dir, &ns);
         let cache = root.join("cache");
         Scenario { dir, ns, cache }
     }
@@ -162,6 +155,20 @@ impl Scenario {
                 &self.reference(tag),
                 "--env",
                 env,
+                "--policy",
+                policy,
+            ],
+            &[],
+        )
+    }
+
+    /// `floe apply` of a saved plan, approved.
+    fn apply_plan(&self, plan_file: &Path, policy: &str) -> Output {
+        self.floe(
+            &[
+                "apply",
+                plan_file.to_str().unwrap(),
+                "-y",
                 "--policy",
                 policy,
             ],
@@ -454,16 +461,7 @@ async fn a_tag_moved_between_plan_and_apply_is_refused() {
         .replace("registry.example.com/acme/", "evil.example/acme/");
     assert_ne!(edited, std::fs::read_to_string(&plan_file).unwrap());
     std::fs::write(&edited_file, edited).unwrap();
-    let out = s.floe(
-        &[
-            "apply",
-            edited_file.to_str().unwrap(),
-            "-y",
-            "--policy",
-            &policy,
-        ],
-        &[],
-    );
+    let out = s.apply_plan(&edited_file, &policy);
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(6), "{stderr}");
     assert!(
@@ -478,16 +476,7 @@ async fn a_tag_moved_between_plan_and_apply_is_refused() {
     assert_ne!(first, second);
     s.sign(&second, &keys);
 
-    let out = s.floe(
-        &[
-            "apply",
-            plan_file.to_str().unwrap(),
-            "-y",
-            "--policy",
-            &policy,
-        ],
-        &[],
-    );
+    let out = s.apply_plan(&plan_file, &policy);
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(6), "{stderr}");
     assert!(

@@ -145,6 +145,19 @@ pub async fn client_with_token(token: &str) -> Client {
     Client::try_from(config).expect("token client")
 }
 
+/// A copy of `examples/minimal` in `dir` that deploys to namespace `ns`
+/// (each test its own product and namespace).
+pub fn minimal_product_in(dir: &std::path::Path, ns: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/minimal");
+    for f in ["floe.yaml", "manifest.yaml", "floe-deploy.yaml"] {
+        std::fs::copy(src.join(f), dir.join(f)).unwrap();
+    }
+    let mut settings = std::fs::read_to_string(dir.join("floe-deploy.yaml")).unwrap();
+    settings.push_str(&format!("namespace:\n  name: {ns}\n"));
+    std::fs::write(dir.join("floe-deploy.yaml"), settings).unwrap();
+}
+
 /// A name unique across tests, threads and test processes (max 63 chars).
 pub fn unique_name(prefix: &str) -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
