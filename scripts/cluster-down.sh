@@ -18,31 +18,12 @@ dir="${dir:-${FLOE_CLUSTER_DIR:-}}"
 [[ -n "$dir" && -d "$dir" ]] || { echo "usage: cluster-down.sh [--keep] DIR (a run dir from cluster-up.sh)" >&2; exit 2; }
 [[ -d "$dir/pids" ]] || { echo "cluster-down: $dir is not a cluster run dir (no pids/)" >&2; exit 2; }
 
-# our process with this pid (and same start time) still running?
-ours() { # pid starttime
-  local stat
-  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
-  [[ "$(echo "${stat##*) }" | awk '{print $1, $20}')" == Z* ]] && return 1
-  [[ "$(echo "${stat##*) }" | awk '{print $20}')" == "$2" ]]
-}
+# shellcheck source=lib/process.sh
+source "$(dirname "$0")/lib/process.sh"
 
 # Reverse start order: clients first, etcd last.
 for name in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
-  f="$dir/pids/$name.pid"
-  [[ -f "$f" ]] || continue
-  read -r pid start <"$f" || true
-  if [[ -n "${pid:-}" ]] && ours "$pid" "${start:-}"; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do
-      ours "$pid" "$start" || break
-      sleep 0.1
-    done
-    if ours "$pid" "$start"; then
-      echo "cluster-down: $name ($pid) ignored SIGTERM for 10s, killing" >&2
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-  fi
-  rm -f "$f"
+  stop_recorded "$dir/pids/$name.pid" "$name" cluster-down
 done
 
 if [[ -f "$dir/etcd-data-dir" ]]; then

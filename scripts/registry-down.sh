@@ -17,29 +17,10 @@ done
 [[ -n "$dir" && -d "$dir" ]] || { echo "usage: registry-down.sh [--keep] DIR (a run dir from registry-up.sh)" >&2; exit 2; }
 [[ -f "$dir/config.yml" ]] || { echo "registry-down: $dir is not a registry run dir (no config.yml)" >&2; exit 2; }
 
-ours() { # pid starttime
-  local stat
-  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
-  [[ "$(echo "${stat##*) }" | awk '{print $1}')" == Z ]] && return 1
-  [[ "$(echo "${stat##*) }" | awk '{print $20}')" == "$2" ]]
-}
+# shellcheck source=lib/process.sh
+source "$(dirname "$0")/lib/process.sh"
 
-f="$dir/registry.pid"
-if [[ -f "$f" ]]; then
-  read -r pid start <"$f" || true
-  if [[ -n "${pid:-}" ]] && ours "$pid" "${start:-}"; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do
-      ours "$pid" "$start" || break
-      sleep 0.1
-    done
-    if ours "$pid" "$start"; then
-      echo "registry-down: docker-registry ($pid) ignored SIGTERM for 10s, killing" >&2
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-  fi
-  rm -f "$f"
-fi
+stop_recorded "$dir/registry.pid" docker-registry registry-down
 
 if (( keep )); then
   echo "registry-down: stopped; run dir kept: $dir" >&2

@@ -242,12 +242,8 @@ EOF
   } >"$dir/config.yml"
 }
 
-ours() { # pid starttime : our process, still running?
-  local stat
-  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
-  [[ "$(echo "${stat##*) }" | awk '{print $1}')" == Z ]] && return 1
-  [[ "$(echo "${stat##*) }" | awk '{print $20}')" == "$2" ]]
-}
+# shellcheck source=lib/process.sh
+source "$(dirname "$0")/lib/process.sh"
 
 v2_status() { # port
   local args=(-s -o /dev/null -w '%{http_code}' --max-time 2)
