@@ -49,7 +49,6 @@ pub async fn connect(
     kubeconfig: Option<&Path>,
     context: Option<&str>,
 ) -> Result<Cluster, ClusterError> {
-    crate::install_tls_provider();
     let options = KubeConfigOptions {
         context: context.map(str::to_string),
         ..Default::default()

@@ -316,7 +316,6 @@ impl Registry {
         options: &RegistryOptions,
         credentials: Credentials,
     ) -> Result<Self, OciError> {
-        crate::install_tls_provider();
         // A password in clear text may only travel to this machine.
         let loopback = {
             let host = registry.rsplit_once(':').map_or(registry, |(h, _)| h);

@@ -101,7 +101,6 @@ pub async fn second_client() -> Client {
 }
 
 async fn client_for(var: &str, path: &std::path::Path) -> Client {
-    floe::install_tls_provider();
     let kubeconfig = Kubeconfig::read_from(path)
         .unwrap_or_else(|e| panic!("cannot read {var}={}: {e}", path.display()));
     let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
@@ -123,7 +122,6 @@ async fn client_for(var: &str, path: &std::path::Path) -> Client {
 /// A client authenticating with a bearer token (e.g. a ServiceAccount's),
 /// trusting the test cluster's CA, with no client certificate.
 pub async fn client_with_token(token: &str) -> Client {
-    floe::install_tls_provider();
     let path = kubeconfig_path();
     let admin = Kubeconfig::read_from(&path).expect("reading the test kubeconfig");
     let cluster = admin.clusters[0].cluster.clone().expect("cluster entry");
