@@ -144,6 +144,8 @@ fn object_of(mut value: Value, kind: &KindInfo) -> Option<Object> {
 
 /// What a dry run said about one desired object.
 enum DryRun {
+    /// Not sent: the live object proves the apply changes nothing.
+    Unchanged,
     Result(Value),
     /// Applied only by taking fields from other managers.
     Conflicts(Vec<Conflict>, Value),
@@ -274,14 +276,13 @@ pub async fn plan(
             let live_obj = live.objects.get(&object.key());
             let skip = !live.namespace_exists && live_obj.is_none();
             let unchanged = live_obj
-                .filter(|l| !options.dry_run_all && provably_unchanged(&object.body, l))
-                .cloned();
+                .is_some_and(|l| !options.dry_run_all && provably_unchanged(&object.body, l));
             async move {
                 if skip {
                     return Ok::<_, PlanError>((i, None));
                 }
-                if let Some(live_obj) = unchanged {
-                    return Ok((i, Some(DryRun::Result(live_obj))));
+                if unchanged {
+                    return Ok((i, Some(DryRun::Unchanged)));
                 }
                 dry_run(cluster, object).await.map(|r| (i, Some(r)))
             }
@@ -322,6 +323,7 @@ pub async fn plan(
                 Vec::new(),
                 None,
             ),
+            Some(DryRun::Unchanged) => (Action::NoOp, before.clone(), Vec::new(), None),
             Some(DryRun::Result(v)) => {
                 let after = redact(&normalize(&v), &salt);
                 let action = if Some(&after) == before.as_ref() {
