@@ -8,6 +8,7 @@ pub mod cli;
 pub mod cluster;
 pub mod graph;
 pub mod model;
+pub mod names;
 pub mod object;
 pub mod oci;
 pub mod plan;

@@ -68,7 +68,7 @@ fn main_resources(workload: &Value) -> Value {
 }
 
 fn platform_json(set: &DesiredSet) -> Value {
-    let cm = object(set, "ConfigMap", render::PLATFORM_CONFIGMAP);
+    let cm = object(set, "ConfigMap", floe::names::PLATFORM_CONFIGMAP);
     serde_json::from_str(cm["data"]["platform.json"].as_str().expect("platform.json"))
         .expect("platform.json is JSON")
 }
@@ -252,7 +252,7 @@ fn flat_and_nested_presets_render_the_same_objects() {
                         if let Some(a) = b.pointer_mut("/spec/template/metadata/annotations") {
                             a.as_object_mut()
                                 .unwrap()
-                                .remove(render::ANNOTATION_CONFIG_HASH);
+                                .remove(floe::names::ANNOTATION_CONFIG_HASH);
                         }
                         if let Some(c) = b.pointer_mut("/spec/template/spec/containers/0/envFrom") {
                             *c = Value::Null;

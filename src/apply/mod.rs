@@ -10,7 +10,7 @@ pub mod health;
 pub mod session;
 
 use crate::cluster::{kind_info, Cluster};
-use crate::plan::compute::FIELD_MANAGER;
+use crate::names::FIELD_MANAGER;
 use crate::plan::{Action, Change, Plan};
 use futures::stream::{FuturesUnordered, StreamExt};
 use health::Health;

@@ -4,7 +4,8 @@
 
 use super::{apply, ApplyOptions, ApplyReport, Reporter};
 use crate::cluster::{kind_info, Cluster, ClusterError, MANAGED_KINDS};
-use crate::plan::compute::{self, PlanError, PlanOptions, FIELD_MANAGER};
+use crate::names::FIELD_MANAGER;
+use crate::plan::compute::{self, PlanError, PlanOptions};
 use crate::plan::{Action, Plan};
 use crate::render::DesiredSet;
 use crate::state::{self, History, Lock, ObjectOutcome, Outcome, RevisionMeta, StateError};

@@ -8,17 +8,14 @@ use super::{Action, Change, ClusterIdentity, Conflict, Edge, Plan, Summary, FORM
 use crate::cluster::{kind_info, Cluster, ClusterError, KindInfo, MANAGED_KINDS};
 use crate::graph::{Graph, GraphError};
 use crate::object::{Object, ObjectKey};
-use crate::render::{DesiredSet, LABEL_ENVIRONMENT, LABEL_PRODUCT};
+use crate::names::{LABEL_ENVIRONMENT, LABEL_PRODUCT};
+use crate::render::DesiredSet;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use kube::api::{ListParams, Patch, PatchParams};
 use serde_json::Value;
 use std::collections::HashMap;
 
-/// Field manager for every write floe makes.
-pub const FIELD_MANAGER: &str = "floe";
-
-/// Label on objects floe keeps for itself (revision records); never pruned.
-pub const LABEL_INTERNAL: &str = "floe.dev/internal";
+use crate::names::{FIELD_MANAGER, LABEL_INTERNAL};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {

@@ -16,12 +16,9 @@ use std::collections::BTreeMap;
 
 pub use workload::{effective as effective_workloads, resolve_resources, EffectiveWorkload};
 
-pub const MANAGED_BY: &str = "floe";
-pub const LABEL_PRODUCT: &str = "floe.dev/product";
-pub const LABEL_ENVIRONMENT: &str = "floe.dev/environment";
-pub const LABEL_WORKLOAD: &str = "floe.dev/workload";
-pub const ANNOTATION_CONFIG_HASH: &str = "floe.dev/config-hash";
-pub const PLATFORM_CONFIGMAP: &str = "floe-platform";
+use crate::names::{
+    LABEL_ENVIRONMENT, LABEL_MANAGED_BY, LABEL_PRODUCT, MANAGED_BY, PLATFORM_CONFIGMAP,
+};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DesiredSet {
@@ -90,7 +87,7 @@ impl Ctx<'_> {
         put("app.kubernetes.io/version", &label_value(self.version));
         put("app.kubernetes.io/component", component);
         put("app.kubernetes.io/part-of", self.name);
-        put("app.kubernetes.io/managed-by", MANAGED_BY);
+        put(LABEL_MANAGED_BY, MANAGED_BY);
         put(LABEL_PRODUCT, self.name);
         put(LABEL_ENVIRONMENT, self.env.as_str());
         labels

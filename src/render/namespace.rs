@@ -3,7 +3,8 @@
 //! RoleBinding) and the platform ConfigMap.
 
 use super::workload::EffectiveWorkload;
-use super::{canonical_quantity, Ctx, PLATFORM_CONFIGMAP};
+use super::{canonical_quantity, Ctx};
+use crate::names::PLATFORM_CONFIGMAP;
 use crate::model::defaults::{self, is_placeholder, is_secret_key};
 use crate::model::platform::Quantityish;
 use serde_json::{json, Map, Value};

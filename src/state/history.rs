@@ -32,8 +32,9 @@ use super::{
     LABEL_REVISION_PART,
 };
 use crate::cluster::Cluster;
-use crate::plan::compute::{FIELD_MANAGER, LABEL_INTERNAL};
-use crate::render::{LABEL_ENVIRONMENT, LABEL_PRODUCT, MANAGED_BY};
+use crate::names::{
+    FIELD_MANAGER, LABEL_ENVIRONMENT, LABEL_INTERNAL, LABEL_MANAGED_BY, LABEL_PRODUCT, MANAGED_BY,
+};
 
 /// Revisions kept per product and environment unless configured otherwise
 /// (the `keep` of [`History::prune`]).
@@ -41,7 +42,6 @@ pub const DEFAULT_HISTORY_MAX: usize = 10;
 /// Name of revision `n`'s record is `floe-revision-<n>`.
 pub const REVISION_PREFIX: &str = "floe-revision-";
 
-const LABEL_MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 const ANN_REVISION: &str = "floe.dev/revision";
 const ANN_TIME: &str = "floe.dev/time";
 const ANN_FINISHED: &str = "floe.dev/finished";

@@ -22,8 +22,7 @@ use tokio::task::JoinHandle;
 
 use super::{api_error, local_user, status_code, StateError, INTERNAL_LOCK};
 use crate::cluster::Cluster;
-use crate::plan::compute::{FIELD_MANAGER, LABEL_INTERNAL};
-use crate::render::MANAGED_BY;
+use crate::names::{FIELD_MANAGER, LABEL_INTERNAL, LABEL_MANAGED_BY, MANAGED_BY};
 
 /// Name of the Lease in the product's namespace.
 pub const LOCK_NAME: &str = "floe-lock";
@@ -327,7 +326,7 @@ fn lease(
             resource_version,
             labels: Some(BTreeMap::from([
                 (
-                    "app.kubernetes.io/managed-by".to_string(),
+                    LABEL_MANAGED_BY.to_string(),
                     MANAGED_BY.to_string(),
                 ),
                 (LABEL_INTERNAL.to_string(), INTERNAL_LOCK.to_string()),
