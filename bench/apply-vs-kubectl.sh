@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark: `floe deploy` against `kubectl apply --server-side` followed by
-# `kubectl rollout status` on a product of 200 Deployments (issue 5). Not a
+# `kubectl rollout status` on a product of 200 Deployments. Not a
 # test: it prints figures and a Markdown table for docs/benchmarks.md.
 #
 #   bash bench/apply-vs-kubectl.sh [--workloads N] [--rounds N] [--parallel N]

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark: `floe plan` against `kubectl diff --server-side` on a product of
-# about 1,000 objects (issue 4). Not a test: it prints figures and a Markdown
+# about 1,000 objects. Not a test: it prints figures and a Markdown
 # table for docs/benchmarks.md.
 #
 #   bash bench/plan-vs-kubectl-diff.sh [--workloads N] [--runs N] [--concurrency N]

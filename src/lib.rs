@@ -11,6 +11,7 @@ pub mod model;
 pub mod names;
 pub mod object;
 pub mod oci;
+pub mod ops;
 pub mod plan;
 pub mod render;
 pub mod state;

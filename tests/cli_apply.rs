@@ -222,7 +222,10 @@ async fn an_interrupted_apply_is_recorded_and_a_rerun_converges() {
     assert!(report.report.interrupted);
     let history = floe::state::History::new(&c, &desired.namespace, &desired.product, "dev");
     let revisions = history.list().await.unwrap();
-    assert_eq!(revisions[0].outcome, floe::state::Outcome::Interrupted);
+    assert_eq!(
+        revisions[0].outcome,
+        floe::state::RevisionOutcome::Interrupted
+    );
     assert!(
         revisions[0]
             .objects

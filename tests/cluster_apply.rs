@@ -10,7 +10,7 @@ use floe::model::{self, Environment, Product};
 use floe::plan::compute::{check_fresh, plan, PlanOptions, StaleError};
 use floe::plan::Plan;
 use floe::render::{self, DesiredSet};
-use floe::state::{History, Outcome as RevisionOutcome, StateError};
+use floe::state::{History, RevisionOutcome, StateError};
 use serde_json::{json, Value};
 use std::path::Path;
 use std::time::Duration;
@@ -410,7 +410,7 @@ async fn atomic_restores_the_previous_revision_after_a_failure() {
     assert!(
         !again.has_changes(),
         "{}",
-        floe::plan::render::to_text(&again, false)
+        floe::plan::format::to_text(&again, false)
     );
     let history = History::new(&c, &good.namespace, &good.product, "dev");
     let revisions = history.list().await.unwrap();

@@ -1,4 +1,4 @@
-//! Issue 3 acceptance tests: the local control plane runs real workloads,
+//! The local control plane runs real workloads,
 //! admission, authorization and the policy controllers.
 //! Needs the test cluster (`bash scripts/test.sh` starts one).
 

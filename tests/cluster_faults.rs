@@ -1,4 +1,4 @@
-//! Issue 3 acceptance tests: kwok's failure stages, selected with the pod label
+//! Kwok's failure stages, selected with the pod label
 //! `floe.dev/test-fault`, put a pod into the state a test asks for.
 //! Needs the test cluster (`bash scripts/test.sh` starts one).
 

@@ -1,4 +1,4 @@
-//! Issue 6: deploying signed OCI artifacts, against a real registry (Debian's
+//! Deploying signed OCI artifacts, against a real registry (Debian's
 //! docker-registry, started by scripts/test.sh), real cosign signatures and
 //! the local control plane. Everything comes from FLOE_TEST_* variables; a
 //! missing one fails the test (never skips).

@@ -161,7 +161,7 @@ async fn every_example_plans_creates_then_nothing_after_apply() {
                 !second.has_changes(),
                 "{example}/{env}: a plan right after an apply must be empty, got {:?}\n{}",
                 actions(&second),
-                floe::plan::render::to_text(&second, false)
+                floe::plan::format::to_text(&second, false)
             );
             let kubectl_changed = kubectl_diff_changed(&desired);
             assert!(
@@ -303,7 +303,7 @@ async fn edits_give_exactly_the_expected_actions_and_agree_with_kubectl_diff() {
             want,
             "edit {:?}: wrong actions\n{}",
             edit.name,
-            floe::plan::render::to_text(&p, false)
+            floe::plan::format::to_text(&p, false)
         );
 
         // kubectl diff sees applies only (no pruning) and reports a replace

@@ -7,7 +7,7 @@ mod support;
 use base64::Engine;
 use floe::model::{self, Environment};
 use floe::plan::compute::{plan, PlanOptions};
-use floe::plan::render::{to_json, to_markdown, to_markdown_with_limit, to_text};
+use floe::plan::format::{to_json, to_markdown, to_markdown_with_limit, to_text};
 use floe::render;
 use std::path::Path;
 use std::process::Command;

@@ -1,4 +1,4 @@
-//! Issue 2: every rendered object of every example, in every environment,
+//! Every rendered object of every example, in every environment,
 //! passes a server-side dry-run create against the real API server
 //! (admission, schema validation and defaulting included).
 

@@ -1,4 +1,4 @@
-//! Issue 3 acceptance tests: the real scheduler decides node affinity,
+//! The real scheduler decides node affinity,
 //! taints/tolerations and resource fit against kwok nodes with real capacity.
 //! Needs the test cluster (`bash scripts/test.sh` starts one).
 

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use floe::cluster::Cluster;
 use floe::state::{
-    force_unlock, History, Lock, ObjectOutcome, Outcome, RevisionMeta, StateError, LOCK_NAME,
+    force_unlock, History, Lock, ObjectOutcome, RevisionMeta, RevisionOutcome, StateError,
+    LOCK_NAME,
 };
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::ConfigMap;
@@ -38,7 +39,7 @@ fn meta(source: &str) -> RevisionMeta {
         product_version: "1.2.3".into(),
         environment: ENV.into(),
         namespace: String::new(),
-        outcome: Outcome::InProgress,
+        outcome: RevisionOutcome::InProgress,
         objects: Vec::new(),
     }
 }
@@ -105,7 +106,7 @@ async fn begin_finish_list_and_get_round_trip() {
     // Written at the start: an interrupted apply still leaves this behind.
     let listed = history.list().await.expect("list");
     assert_eq!(listed.len(), 1);
-    assert_eq!(listed[0].outcome, Outcome::InProgress);
+    assert_eq!(listed[0].outcome, RevisionOutcome::InProgress);
     assert_eq!(listed[0].number, 1);
 
     let cms = revision_config_maps(&ns).await;
@@ -139,14 +140,14 @@ async fn begin_finish_list_and_get_round_trip() {
         outcome("apps/v1/Deployment/ns/api", "create", "ready after 3s"),
     ];
     history
-        .finish(number, Outcome::Succeeded, objects.clone())
+        .finish(number, RevisionOutcome::Succeeded, objects.clone())
         .await
         .expect("finish");
 
     let listed = history.list().await.expect("list");
     assert_eq!(listed.len(), 1);
     let m = &listed[0];
-    assert_eq!(m.outcome, Outcome::Succeeded);
+    assert_eq!(m.outcome, RevisionOutcome::Succeeded);
     assert_eq!(m.objects, objects);
     assert_eq!(m.source, "dir:/src/orders");
     assert_eq!(m.product, PRODUCT);
@@ -172,7 +173,7 @@ async fn begin_finish_list_and_get_round_trip() {
         Err(StateError::NotFound { number: 7 }) => {}
         other => panic!("expected NotFound, got {other:?}"),
     }
-    match history.finish(7, Outcome::Failed, Vec::new()).await {
+    match history.finish(7, RevisionOutcome::Failed, Vec::new()).await {
         Err(StateError::NotFound { number: 7 }) => {}
         other => panic!("expected NotFound, got {other:?}"),
     }
@@ -194,7 +195,7 @@ async fn a_desired_set_over_one_mebibyte_spans_several_config_maps() {
     history
         .finish(
             number,
-            Outcome::Failed,
+            RevisionOutcome::Failed,
             vec![outcome("x", "create", "failed: boom")],
         )
         .await
@@ -225,7 +226,7 @@ async fn a_desired_set_over_one_mebibyte_spans_several_config_maps() {
 
     let listed = history.list().await.expect("list");
     assert_eq!(listed.len(), 1, "parts are not revisions of their own");
-    assert_eq!(listed[0].outcome, Outcome::Failed);
+    assert_eq!(listed[0].outcome, RevisionOutcome::Failed);
 
     let revision = history.get(number).await.expect("get");
     assert_eq!(revision.desired.len(), desired.len());
@@ -270,7 +271,7 @@ async fn pruning_keeps_the_newest_and_numbering_continues() {
             .expect("begin");
         assert_eq!(n, i);
         history
-            .finish(n, Outcome::Succeeded, Vec::new())
+            .finish(n, RevisionOutcome::Succeeded, Vec::new())
             .await
             .expect("finish");
         history.prune(3).await.expect("prune");

@@ -266,7 +266,7 @@ fn flat_and_nested_presets_render_the_same_objects() {
     }
 }
 
-/// Issue 2: an inline credential in plugin config stops validate and render
+/// An inline credential in plugin config stops validate and render
 /// with exit 5, names the key, and never prints the value.
 #[test]
 fn issue_2_inline_plugin_credential_is_refused_and_never_printed() {

@@ -326,7 +326,7 @@ fn every_case_has_its_own_rule() {
     }
 }
 
-/// Issue 2: an inline credential in plugin config names the key and never
+/// An inline credential in plugin config names the key and never
 /// prints the value, in validate and in render.
 #[test]
 fn issue_2_inline_secret_in_plugin_config_is_named_not_printed() {
@@ -338,7 +338,7 @@ fn issue_2_inline_secret_in_plugin_config_is_named_not_printed() {
     assert!(!out.stdout.contains("s3cr3t-value") && !out.stderr.contains("s3cr3t-value"));
 }
 
-/// Issue 2: a missing floe.yaml is "file not found" (exit 3), not a
+/// A missing floe.yaml is "file not found" (exit 3), not a
 /// validation failure.
 #[test]
 fn issue_2_missing_floe_yaml_exits_3() {

@@ -8,7 +8,7 @@ use crate::names::FIELD_MANAGER;
 use crate::plan::compute::{self, PlanError, PlanOptions};
 use crate::plan::{Action, Plan};
 use crate::render::DesiredSet;
-use crate::state::{self, History, Lock, ObjectOutcome, Outcome, RevisionMeta, StateError};
+use crate::state::{self, History, Lock, ObjectOutcome, RevisionMeta, RevisionOutcome, StateError};
 use kube::api::{Patch, PatchParams};
 use serde_json::Value;
 use std::time::Duration;
@@ -143,15 +143,15 @@ async fn run_locked(
     // could say how it ended.
     for stale in revisions
         .iter()
-        .filter(|r| r.outcome == Outcome::InProgress)
+        .filter(|r| r.outcome == RevisionOutcome::InProgress)
     {
         history
-            .finish(stale.number, Outcome::Interrupted, Vec::new())
+            .finish(stale.number, RevisionOutcome::Interrupted, Vec::new())
             .await?;
     }
     let previous_good = revisions
         .into_iter()
-        .find(|r| r.outcome == Outcome::Succeeded)
+        .find(|r| r.outcome == RevisionOutcome::Succeeded)
         .map(|r| r.number);
     let meta = RevisionMeta {
         number: 0,
@@ -165,7 +165,7 @@ async fn run_locked(
         product_version: plan.product_version.clone(),
         environment: plan.environment.clone(),
         namespace: plan.namespace.clone(),
-        outcome: Outcome::InProgress,
+        outcome: RevisionOutcome::InProgress,
         objects: Vec::new(),
     };
     let number = history.begin(meta, &desired_bodies(plan)).await?;
@@ -182,17 +182,17 @@ async fn run_locked(
         }
     };
     let outcome = if report.interrupted {
-        Outcome::Interrupted
+        RevisionOutcome::Interrupted
     } else if report.succeeded() {
-        Outcome::Succeeded
+        RevisionOutcome::Succeeded
     } else {
-        Outcome::Failed
+        RevisionOutcome::Failed
     };
     history.finish(number, outcome, outcomes(&report)).await?;
     let _ = history.prune(options.history_max.max(1)).await;
 
     let mut rollback = None;
-    if options.atomic && outcome == Outcome::Failed {
+    if options.atomic && outcome == RevisionOutcome::Failed {
         if let Some(good) = previous_good {
             let result = roll_back(cluster, &history, good, plan, options, reporter, cancel).await;
             rollback = Some((good, result));
@@ -239,7 +239,7 @@ async fn roll_back(
         "rollback of revision {} to revision {number} (--atomic)",
         failed_plan_revision_hint(failed_plan)
     );
-    meta.outcome = Outcome::InProgress;
+    meta.outcome = RevisionOutcome::InProgress;
     meta.plan_digest = plan_digest(&plan);
     let n = history
         .begin(meta, &revision.desired)
@@ -247,9 +247,9 @@ async fn roll_back(
         .map_err(|e| e.to_string())?;
     let report = apply(cluster, &plan, &options.apply, reporter, cancel).await;
     let outcome = if report.succeeded() {
-        Outcome::Succeeded
+        RevisionOutcome::Succeeded
     } else {
-        Outcome::Failed
+        RevisionOutcome::Failed
     };
     history
         .finish(n, outcome, outcomes(&report))

@@ -1,14 +1,14 @@
 //! The plan: pure, versioned data saying what an apply would do.
 //!
 //! [`compute`] builds it from the desired set and the cluster; everything else
-//! here (summary, renderers) works on the data alone and never talks to the
+//! here (summary, [`format`]) works on the data alone and never talks to the
 //! cluster. Apply reads only `changes` (with their `desired` bodies) and
 //! `edges`.
 
 pub mod compute;
+pub mod format;
 pub mod normalize;
 pub mod redact;
-pub mod render;
 
 use crate::object::ObjectKey;
 use serde::{Deserialize, Serialize};

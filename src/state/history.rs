@@ -70,36 +70,36 @@ const RESULT_CUT: usize = 200;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Outcome {
+pub enum RevisionOutcome {
     InProgress,
     Succeeded,
     Failed,
     Interrupted,
 }
 
-impl Outcome {
+impl RevisionOutcome {
     pub fn as_str(self) -> &'static str {
         match self {
-            Outcome::InProgress => "in-progress",
-            Outcome::Succeeded => "succeeded",
-            Outcome::Failed => "failed",
-            Outcome::Interrupted => "interrupted",
+            RevisionOutcome::InProgress => "in-progress",
+            RevisionOutcome::Succeeded => "succeeded",
+            RevisionOutcome::Failed => "failed",
+            RevisionOutcome::Interrupted => "interrupted",
         }
     }
 
-    fn parse(s: &str) -> Option<Outcome> {
+    fn parse(s: &str) -> Option<RevisionOutcome> {
         [
-            Outcome::InProgress,
-            Outcome::Succeeded,
-            Outcome::Failed,
-            Outcome::Interrupted,
+            RevisionOutcome::InProgress,
+            RevisionOutcome::Succeeded,
+            RevisionOutcome::Failed,
+            RevisionOutcome::Interrupted,
         ]
         .into_iter()
         .find(|o| o.as_str() == s)
     }
 }
 
-impl std::fmt::Display for Outcome {
+impl std::fmt::Display for RevisionOutcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -134,7 +134,7 @@ pub struct RevisionMeta {
     pub product_version: String,
     pub environment: String,
     pub namespace: String,
-    pub outcome: Outcome,
+    pub outcome: RevisionOutcome,
     pub objects: Vec<ObjectOutcome>,
 }
 
@@ -209,7 +209,7 @@ impl<'a> History<'a> {
         if meta.user.is_empty() {
             meta.user = Self::whoami(self.cluster).await;
         }
-        meta.outcome = Outcome::InProgress;
+        meta.outcome = RevisionOutcome::InProgress;
         meta.product = self.product.clone();
         meta.environment = self.environment.clone();
         meta.namespace = self.namespace.clone();
@@ -290,7 +290,7 @@ impl<'a> History<'a> {
     pub async fn finish(
         &self,
         number: u64,
-        outcome: Outcome,
+        outcome: RevisionOutcome,
         objects: Vec<ObjectOutcome>,
     ) -> Result<(), StateError> {
         let patch = json!({
@@ -468,7 +468,7 @@ impl<'a> History<'a> {
         let get = |k: &str| ann.get(k).cloned().unwrap_or_default();
         let outcome = ann
             .get(ANN_OUTCOME)
-            .and_then(|o| Outcome::parse(o))
+            .and_then(|o| RevisionOutcome::parse(o))
             .ok_or_else(|| corrupt(format!("annotation {ANN_OUTCOME} missing or unknown")))?;
         let objects = match cm.data.as_ref().and_then(|d| d.get(KEY_OBJECTS)) {
             Some(text) => serde_json::from_str(text)

@@ -8,7 +8,8 @@ mod history;
 mod lock;
 
 pub use history::{
-    History, ObjectOutcome, Outcome, Revision, RevisionMeta, DEFAULT_HISTORY_MAX, REVISION_PREFIX,
+    History, ObjectOutcome, Revision, RevisionMeta, RevisionOutcome, DEFAULT_HISTORY_MAX,
+    REVISION_PREFIX,
 };
 pub use lock::{default_holder, force_unlock, Lock, DEFAULT_LOCK_TTL, LOCK_NAME};
 

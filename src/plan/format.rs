@@ -1,4 +1,4 @@
-//! Renderings of a plan for people (terminal, Markdown) and machines (JSON).
+//! Formatting a plan for people (terminal, Markdown) and machines (JSON).
 //! Pure functions of the plan: they never talk to the cluster.
 
 use super::{Action, Change, Plan};

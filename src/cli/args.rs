@@ -1,0 +1,248 @@
+//! Argument groups shared by several commands, and their conversion into
+//! the options the use cases take.
+
+use crate::apply::session::SessionOptions;
+use crate::apply::ApplyOptions;
+use crate::model::Environment;
+use crate::oci::RegistryOptions;
+use crate::ops::artifact::Access;
+use crate::plan::compute::PlanOptions;
+use clap::ValueEnum;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EnvArg {
+    Dev,
+    Staging,
+    Prod,
+}
+
+impl From<EnvArg> for Environment {
+    fn from(e: EnvArg) -> Self {
+        match e {
+            EnvArg::Dev => Environment::Dev,
+            EnvArg::Staging => Environment::Staging,
+            EnvArg::Prod => Environment::Prod,
+        }
+    }
+}
+
+/// What every command that reads a product takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ProductArgs {
+    /// Product directory holding floe.yaml (and floe-deploy.yaml), or an
+    /// artifact: oci://registry/repo:tag.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Target environment.
+    #[arg(long, short = 'e', value_enum, env = "FLOE_ENV")]
+    pub env: EnvArg,
+    /// Image for workloads that do not name their own (overrides `image:`).
+    #[arg(long)]
+    pub image: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RenderFormat {
+    Yaml,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    Dot,
+    Mermaid,
+    Json,
+}
+
+/// Which cluster to talk to.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ClusterArgs {
+    /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
+    #[arg(long, env = "FLOE_KUBECONFIG")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context (default: the current context).
+    #[arg(long)]
+    pub context: Option<String>,
+}
+
+/// What the read-only commands (history, status, undo, unlock) take.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReadOnlyArgs {
+    #[command(flatten)]
+    pub product: ProductArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+/// What the read-only reports (history, status) take.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReadOnlyReportArgs {
+    #[command(flatten)]
+    pub target: ReadOnlyArgs,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ReportFormat,
+}
+
+/// What the commands that apply a plan (apply, deploy) take besides their source.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DeploymentArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    #[command(flatten)]
+    pub apply: ApplyArgs,
+    #[command(flatten)]
+    pub oci: OciArgs,
+}
+
+/// Pruning guardrails and concurrency shared by plan and apply.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PlanArgs {
+    /// Objects in flight at once: server-side dry runs while planning,
+    /// applies and health checks while applying.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    /// Allow destroying a Namespace that floe owns.
+    #[arg(long)]
+    pub allow_prune_namespace: bool,
+    /// Allow destroying PersistentVolumeClaims and StatefulSets (their data goes too).
+    #[arg(long)]
+    pub allow_prune_data: bool,
+    /// Allow destroying more than half of the objects floe owns in the namespace.
+    #[arg(long)]
+    pub allow_mass_prune: bool,
+    /// Run a server-side dry run for every object, also those whose live
+    /// state already proves them unchanged (slower; for debugging a plan).
+    #[arg(long)]
+    pub dry_run_all: bool,
+}
+
+/// How to reach the registry of an `oci://` source.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RegistryArgs {
+    /// Talk plain HTTP to the registry (a local test registry); TLS otherwise.
+    #[arg(long, env = "FLOE_REGISTRY_PLAIN_HTTP")]
+    pub plain_http: bool,
+    /// Extra CA certificate (PEM) to trust for the registry's TLS.
+    #[arg(long, env = "FLOE_REGISTRY_CA", value_name = "FILE")]
+    pub registry_ca: Option<PathBuf>,
+}
+
+/// Registry access and signature policy, for `oci://` sources.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct OciArgs {
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// Signature policy: a policy file, or a platform manifest.yaml whose
+    /// artifacts.verification is read (docs/oci-artifacts.md). Without one,
+    /// prod refuses unverified artifacts and other environments warn.
+    #[arg(long, env = "FLOE_SIGNATURE_POLICY", value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProgressFormat {
+    /// A progress bar on a terminal, timestamped lines otherwise.
+    Text,
+    /// One JSON event per line on stdout.
+    Json,
+}
+
+/// How an apply runs.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ApplyArgs {
+    /// Apply without asking (required without a terminal).
+    #[arg(long, short = 'y')]
+    pub auto_approve: bool,
+    /// Seconds one object may take to become healthy.
+    #[arg(long, default_value_t = 300)]
+    pub timeout: u64,
+    /// Seconds the whole apply may take.
+    #[arg(long, default_value_t = 1800)]
+    pub overall_timeout: u64,
+    /// Seconds a pod may stay stuck (image pull back-off, crash loop,
+    /// unschedulable) before its workload is failed.
+    #[arg(long, default_value_t = 15)]
+    pub fail_fast_after: u64,
+    /// Take over fields another manager changed instead of failing.
+    #[arg(long)]
+    pub force_conflicts: bool,
+    /// After a failure, go back to the last successful revision.
+    #[arg(long)]
+    pub atomic: bool,
+    /// Revisions to keep.
+    #[arg(long, default_value_t = 10)]
+    pub history_max: usize,
+    /// Progress output.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ProgressFormat,
+}
+
+impl PlanArgs {
+    pub fn options(&self) -> PlanOptions {
+        PlanOptions {
+            concurrency: self.concurrency as usize,
+            allow_prune_namespace: self.allow_prune_namespace,
+            allow_prune_data: self.allow_prune_data,
+            allow_mass_prune: self.allow_mass_prune,
+            dry_run_all: self.dry_run_all,
+            ..PlanOptions::default()
+        }
+    }
+}
+
+impl ApplyArgs {
+    /// The session's options; its source and signature come from the origin.
+    pub fn session_options(&self, concurrency: u16) -> SessionOptions {
+        SessionOptions {
+            apply: ApplyOptions {
+                concurrency: concurrency.into(),
+                object_timeout: Duration::from_secs(self.timeout.max(1)),
+                overall_timeout: Duration::from_secs(self.overall_timeout.max(1)),
+                force_conflicts: self.force_conflicts,
+                fail_fast_after: Duration::from_secs(self.fail_fast_after),
+                ..ApplyOptions::default()
+            },
+            atomic: self.atomic,
+            history_max: self.history_max,
+            ..SessionOptions::default()
+        }
+    }
+}
+
+impl RegistryArgs {
+    pub fn options(&self) -> RegistryOptions {
+        RegistryOptions {
+            plain_http: self.plain_http,
+            ca_file: self.registry_ca.clone(),
+            cache_dir: None,
+        }
+    }
+}
+
+impl OciArgs {
+    pub fn access(&self) -> Access {
+        Access {
+            registry: self.registry.options(),
+            policy: self.policy.clone(),
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! `floe deploy`: plan and apply in one, creating the namespace when needed.
+
+use crate::cli::args::{DeploymentArgs, EnvArg, ProductArgs};
+use crate::cli::failure::Failure;
+use crate::cli::review::review_and_apply;
+use crate::ops::apply::Origin;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A product directory, or an artifact: oci://registry/repo:tag
+    /// (pulled by digest and verified against --policy first).
+    #[arg(default_value = ".")]
+    pub source: String,
+    #[arg(long, short = 'e', value_enum, env = "FLOE_ENV")]
+    pub env: EnvArg,
+    #[arg(long)]
+    pub image: Option<String>,
+    #[command(flatten)]
+    pub deployment: DeploymentArgs,
+}
+
+pub fn run(args: Args) -> Result<i32, Failure> {
+    let product = ProductArgs {
+        dir: args.source.into(),
+        env: args.env,
+        image: args.image,
+    };
+    plan_and_apply(&product, &args.deployment)
+}
+
+/// Plans a product (directory or artifact) and goes through the review.
+pub(super) fn plan_and_apply(product: &ProductArgs, args: &DeploymentArgs) -> Result<i32, Failure> {
+    let (conn, source, plan) =
+        super::plan::plan_product(product, &args.cluster, &args.plan, &args.oci)?;
+    let origin = match &source.fetched {
+        Some(fetched) => Origin::of_artifact(fetched, &args.oci.access()),
+        None => Origin::local(format!(
+            "dir {}",
+            std::fs::canonicalize(&source.dir)
+                .unwrap_or_else(|_| source.dir.clone())
+                .display()
+        )),
+    };
+    review_and_apply(&conn, &plan, &origin, &args.apply, args.plan.concurrency)
+}

@@ -1,0 +1,24 @@
+//! `floe history`: the recorded revisions of a product in an environment.
+
+use crate::cli::args::{ReadOnlyReportArgs, ReportFormat};
+use crate::cli::failure::{exit, Failure};
+use crate::cli::output;
+use crate::cli::terminal::write_stdout;
+use crate::ops;
+use crate::render::namespace_name;
+
+pub fn run(args: ReadOnlyReportArgs) -> Result<i32, Failure> {
+    let (product, conn) = super::read_only_product(&args.target)?;
+    let revisions = conn
+        .rt
+        .block_on(ops::history::list(&conn.cluster, &product))?;
+    write_stdout(&match args.format {
+        ReportFormat::Json => output::history::to_json(&revisions),
+        ReportFormat::Text => output::history::to_text(
+            &revisions,
+            &product.spec.metadata.name,
+            &namespace_name(&product),
+        ),
+    })?;
+    Ok(exit::SUCCESS)
+}

@@ -1,0 +1,78 @@
+//! Carrying out a reviewed plan: the blocked-plan check, the artifact tag
+//! check, then the apply session (lock, revision, apply, rollback).
+
+use super::artifact::{self, Access, Fetched};
+use super::plan::source_of;
+use super::OpsError;
+use crate::apply::session::{self, SessionOptions, SessionReport};
+use crate::apply::Reporter;
+use crate::cluster::Cluster;
+use crate::oci::ArtifactRef;
+use crate::plan::{Plan, PlanSource};
+use tokio::sync::watch;
+
+/// Where the desired set came from, for the revision record, and the
+/// artifact tag that must not move before the apply starts.
+pub struct Origin {
+    pub source: String,
+    pub signature: Option<String>,
+    pinned: Option<PlanSource>,
+    access: Access,
+}
+
+impl Origin {
+    /// A directory, a saved plan or a revision: nothing to re-check.
+    pub fn local(source: String) -> Origin {
+        Origin {
+            source,
+            signature: None,
+            pinned: None,
+            access: Access::default(),
+        }
+    }
+
+    /// An artifact pulled by digest and verified just now.
+    pub fn of_artifact(fetched: &Fetched, access: &Access) -> Origin {
+        Origin {
+            source: fetched.pulled.pinned().to_string(),
+            signature: Some(fetched.verification.summary()),
+            pinned: Some(source_of(fetched)),
+            access: access.clone(),
+        }
+    }
+
+    /// An artifact's tag must still point at what was planned and verified.
+    async fn check_tag(&self) -> Result<(), OpsError> {
+        let Some(pinned) = &self.pinned else {
+            return Ok(());
+        };
+        let reference = ArtifactRef::parse(&pinned.reference)?;
+        artifact::check_tag(&reference, &pinned.digest, &self.access.registry).await
+    }
+}
+
+/// Refuses a plan that destroys objects a guardrail holds back.
+pub fn check_not_blocked(plan: &Plan) -> Result<(), OpsError> {
+    if plan.blocked.is_empty() {
+        Ok(())
+    } else {
+        Err(OpsError::Blocked(plan.blocked.clone()))
+    }
+}
+
+/// Applies an approved plan: the artifact's tag may have moved while the
+/// plan was reviewed, so that is checked first; then the session takes the
+/// lock, records the revision and applies. `cancel` turning true stops it.
+pub async fn apply(
+    cluster: &Cluster,
+    plan: &Plan,
+    origin: &Origin,
+    mut options: SessionOptions,
+    reporter: &dyn Reporter,
+    cancel: watch::Receiver<bool>,
+) -> Result<SessionReport, OpsError> {
+    origin.check_tag().await?;
+    options.source = origin.source.clone();
+    options.signature = origin.signature.clone();
+    Ok(session::run(cluster, plan, &options, reporter, cancel).await?)
+}

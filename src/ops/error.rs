@@ -1,0 +1,121 @@
+//! Why a use case failed. The CLI maps each variant to an exit code and a
+//! hint in one place (`cli::failure`).
+
+use crate::apply::session::SessionError;
+use crate::cluster::ClusterError;
+use crate::graph::GraphError;
+use crate::model::{Diagnostic, LoadError};
+use crate::oci::policy::PolicyError;
+use crate::oci::OciError;
+use crate::plan::compute::{PlanError, StaleError};
+use crate::state::StateError;
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpsError {
+    /// A product file is missing or unreadable (never `LoadError::Invalid`:
+    /// that becomes [`OpsError::Invalid`]).
+    #[error(transparent)]
+    Load(LoadError),
+    /// The product's files have errors; `diagnostics` holds every problem
+    /// found (warnings too), for the caller to show.
+    #[error("validation failed with {} error{}", error_count(.diagnostics), plural(error_count(.diagnostics)))]
+    Invalid { diagnostics: Vec<Diagnostic> },
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    #[error(transparent)]
+    Oci(#[from] OciError),
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    #[error("the saved plan is stale and was not applied")]
+    Stale(#[source] StaleError),
+    #[error("cannot read {}", .path.display())]
+    ReadPlan {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{} is not a plan saved by `floe plan --out`", .path.display())]
+    NotAPlan {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A saved plan of an artifact names a source or environment that is
+    /// not one (the file was edited or damaged).
+    #[error("{0}")]
+    BadSavedPlan(String),
+    #[error(
+        "the saved plan does not match what {reference}@{digest} renders; nothing was applied"
+    )]
+    PlanEdited { reference: String, digest: String },
+    #[error("cannot write the plan to {}", .path.display())]
+    WritePlan {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read {}", .path.display())]
+    ReadBundle {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write {}", .path.display())]
+    WriteFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("--image cannot be combined with an artifact ({reference}): an artifact deploys exactly what was published")]
+    ImageWithArtifact { reference: String },
+    #[error("refusing {reference} ({digest}): {reason}")]
+    SignatureRefused {
+        reference: String,
+        digest: String,
+        reason: String,
+        /// Where the policy came from, for the hint.
+        policy: String,
+    },
+    #[error(
+        "{reference} moved from {planned} (planned and verified) to {now}; nothing was applied"
+    )]
+    TagMoved {
+        reference: String,
+        planned: String,
+        now: String,
+    },
+    #[error("the plan destroys objects that need an explicit flag: {}", .0.join("; "))]
+    Blocked(Vec<String>),
+    #[error("there is no earlier successful revision to go back to")]
+    NoEarlierRevision,
+}
+
+impl From<LoadError> for OpsError {
+    fn from(err: LoadError) -> Self {
+        match err {
+            LoadError::Invalid(diagnostics) => OpsError::Invalid { diagnostics },
+            other => OpsError::Load(other),
+        }
+    }
+}
+
+fn error_count(diagnostics: &[Diagnostic]) -> usize {
+    diagnostics.iter().filter(|d| d.is_error()).count()
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}

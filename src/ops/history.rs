@@ -1,0 +1,22 @@
+//! The recorded revisions of a product in one environment.
+
+use super::OpsError;
+use crate::cluster::Cluster;
+use crate::model::Product;
+use crate::render;
+use crate::state::{History, RevisionMeta};
+
+/// The history of `product` in its environment's namespace.
+pub fn history_of<'a>(cluster: &'a Cluster, product: &Product) -> History<'a> {
+    History::new(
+        cluster,
+        &render::namespace_name(product),
+        &product.spec.metadata.name,
+        product.env.as_str(),
+    )
+}
+
+/// The revisions, newest first.
+pub async fn list(cluster: &Cluster, product: &Product) -> Result<Vec<RevisionMeta>, OpsError> {
+    Ok(history_of(cluster, product).list().await?)
+}

@@ -1,0 +1,84 @@
+//! Load → validate → render → graph, once: everything a command needs to
+//! know about the desired state before it talks to a cluster.
+
+use super::OpsError;
+use crate::graph::Graph;
+use crate::model::{self, Diagnostic, Environment, Product};
+use crate::render::{self, DesiredSet};
+use std::path::Path;
+
+/// A valid product and its desired objects, in dependency order.
+pub struct Prepared {
+    pub product: Product,
+    pub desired: DesiredSet,
+    pub graph: Graph,
+    /// Warnings found while loading and validating, for the caller to show.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// The product in `dir` for `env`, validated; nothing is rendered from
+/// invalid input ([`OpsError::Invalid`] carries every problem).
+pub fn load_valid(
+    dir: &Path,
+    env: Environment,
+    image: Option<&str>,
+) -> Result<(Product, Vec<Diagnostic>), OpsError> {
+    let product = model::load(dir, env, image)?;
+    let diagnostics = model::validate::validate(&product);
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return Err(OpsError::Invalid { diagnostics });
+    }
+    Ok((product, diagnostics))
+}
+
+/// [`load_valid`], rendered and ordered.
+pub fn prepare(dir: &Path, env: Environment, image: Option<&str>) -> Result<Prepared, OpsError> {
+    let (product, warnings) = load_valid(dir, env, image)?;
+    let desired = render::render(&product);
+    let graph = graph_of(&desired)?;
+    Ok(Prepared {
+        product,
+        desired,
+        graph,
+        warnings,
+    })
+}
+
+/// The dependency graph of a desired set (fails on a cycle).
+pub fn graph_of(desired: &DesiredSet) -> Result<Graph, OpsError> {
+    Ok(Graph::build(
+        &desired.objects,
+        &[],
+        &desired.extra_dependencies,
+    )?)
+}
+
+/// The product validated for every environment (an artifact must deploy
+/// everywhere). Each problem is reported once, even when environments share
+/// it. Returns the dev product and the warnings.
+pub fn load_valid_everywhere(dir: &Path) -> Result<(Product, Vec<Diagnostic>), OpsError> {
+    let mut all: Vec<Diagnostic> = Vec::new();
+    let mut dev = None;
+    for env in Environment::ALL {
+        let diagnostics = match model::load(dir, env, None) {
+            Ok(product) => {
+                let diagnostics = model::validate::validate(&product);
+                if env == Environment::Dev {
+                    dev = Some(product);
+                }
+                diagnostics
+            }
+            Err(model::LoadError::Invalid(diagnostics)) => diagnostics,
+            Err(other) => return Err(OpsError::Load(other)),
+        };
+        for d in diagnostics {
+            if !all.contains(&d) {
+                all.push(d);
+            }
+        }
+    }
+    match dev {
+        Some(product) if !all.iter().any(Diagnostic::is_error) => Ok((product, all)),
+        _ => Err(OpsError::Invalid { diagnostics: all }),
+    }
+}

@@ -1,0 +1,101 @@
+//! Where a product comes from: a directory as given, or an `oci://`
+//! artifact pulled by digest into the cache.
+
+use super::artifact::{self, Access, Fetched};
+use super::prepare::load_valid;
+use super::OpsError;
+use crate::model::{Diagnostic, Environment, Product};
+use crate::oci::{ArtifactRef, RegistryOptions};
+use std::path::{Path, PathBuf};
+
+/// The text of an `oci://` reference, if `source` is one.
+pub fn artifact_reference(source: &Path) -> Option<&str> {
+    source.to_str().filter(|s| s.starts_with("oci://"))
+}
+
+/// A product to deploy: its directory, and the verified artifact it was
+/// pulled from.
+pub struct Source {
+    pub dir: PathBuf,
+    pub fetched: Option<Fetched>,
+}
+
+/// A directory as given, or an artifact pulled by digest and verified
+/// against the policy of `env`. An artifact deploys exactly what was
+/// published, so `image` must not be set for one.
+pub async fn resolve(
+    source: &Path,
+    env: Environment,
+    image: Option<&str>,
+    access: &Access,
+) -> Result<Source, OpsError> {
+    let Some(text) = artifact_reference(source) else {
+        return Ok(Source {
+            dir: source.to_path_buf(),
+            fetched: None,
+        });
+    };
+    if image.is_some() {
+        return Err(OpsError::ImageWithArtifact {
+            reference: text.to_string(),
+        });
+    }
+    let reference = ArtifactRef::parse(text)?;
+    let fetched = artifact::fetch(&reference, None, env, access).await?;
+    Ok(Source {
+        dir: fetched.pulled.dir.clone(),
+        fetched: Some(fetched),
+    })
+}
+
+/// A product only read, never deployed (history, status, undo, unlock): an
+/// artifact is pulled by digest without checking its signature.
+pub struct ReadOnlySource {
+    pub dir: PathBuf,
+    /// The artifact as referenced, and the digest pulled.
+    pub pulled_from: Option<(ArtifactRef, String)>,
+}
+
+/// A product read (not deployed) from a directory or an artifact, and
+/// validated: what history, status, undo and unlock start from.
+pub struct ReadOnlyProduct {
+    pub product: Product,
+    pub warnings: Vec<Diagnostic>,
+    /// The artifact as referenced, and the digest pulled.
+    pub pulled_from: Option<(ArtifactRef, String)>,
+}
+
+/// See [`ReadOnlyProduct`].
+pub async fn load_read_only(
+    source: &Path,
+    env: Environment,
+    image: Option<&str>,
+    registry: &RegistryOptions,
+) -> Result<ReadOnlyProduct, OpsError> {
+    let source = resolve_read_only(source, registry).await?;
+    let (product, warnings) = load_valid(&source.dir, env, image)?;
+    Ok(ReadOnlyProduct {
+        product,
+        warnings,
+        pulled_from: source.pulled_from,
+    })
+}
+
+/// See [`ReadOnlySource`].
+pub async fn resolve_read_only(
+    source: &Path,
+    registry: &RegistryOptions,
+) -> Result<ReadOnlySource, OpsError> {
+    let Some(text) = artifact_reference(source) else {
+        return Ok(ReadOnlySource {
+            dir: source.to_path_buf(),
+            pulled_from: None,
+        });
+    };
+    let reference = ArtifactRef::parse(text)?;
+    let pulled = artifact::pull(&reference, registry).await?;
+    Ok(ReadOnlySource {
+        pulled_from: Some((reference, pulled.digest)),
+        dir: pulled.dir,
+    })
+}
