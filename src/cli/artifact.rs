@@ -3,9 +3,10 @@
 
 use super::{exit, ArtifactCommand, EnvArg, Failure, OciArgs, RegistryArgs, ReportFormat};
 use crate::model::Environment;
-use crate::oci::policy::{Enforcement, Policy, PolicyError};
-use crate::oci::signature::{self, Verification, VerifyResult};
-use crate::oci::{self, ArtifactRef, OciError, PulledArtifact, Registry, RegistryOptions};
+use crate::oci::{
+    self, ArtifactRef, Enforcement, OciError, Policy, PolicyError, PulledArtifact, Registry,
+    RegistryOptions, Verification, VerifyResult,
+};
 use std::path::Path;
 
 /// An artifact pulled by digest and checked against the policy.
@@ -210,9 +211,7 @@ fn resolve_and_verify(
     let (manifest, _) = rt
         .block_on(registry.manifest(reference, &digest))
         .map_err(oci_failure)?;
-    let verification = rt.block_on(signature::verify(
-        registry, reference, &digest, &manifest, policy,
-    ));
+    let verification = rt.block_on(oci::verify(registry, reference, &digest, &manifest, policy));
     Ok((digest, manifest, verification))
 }
 
@@ -242,7 +241,7 @@ pub(super) fn check_tag(
 
 fn payload_cmd(dir: &Path) -> Result<i32, Failure> {
     let (prepared, _, _) = prepare_product(dir, None)?;
-    let payload = oci::bundle::signed_payload(&prepared.manifest.layer_triples());
+    let payload = oci::signed_payload(&prepared.manifest.layer_triples());
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     out.write_all(&payload)
