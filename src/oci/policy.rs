@@ -381,6 +381,22 @@ RYZpL/1DkdpmwkL268n6fl5Nk5npK446bQTGx7lDZsY62ulw3oziSIxbWg==
         }
     }
 
+    #[test]
+    fn environments_do_not_nest() {
+        let d = tmp("nested");
+        write(&d, "k.pub", TEST_PUBLIC_KEY);
+        let p = write(
+            &d,
+            "p.yaml",
+            "public_key_ref: k.pub\nenvironments:\n  dev:\n    environments:\n      prod: {}\n",
+        );
+        let err = Policy::load(&p, Environment::Prod).unwrap_err().to_string();
+        assert!(
+            err.ends_with("environments.dev: unknown field `environments`, expected one of `enforcement`, `public_key_ref`, `trusted_root`, `trusted_issuers`"),
+            "{err}"
+        );
+    }
+
     proptest::proptest! {
         #[test]
         fn no_policy_text_panics(text in "\\PC{0,200}") {

@@ -182,14 +182,16 @@ const MEDIA_TYPES: [&str; 3] = [
 ];
 
 fn parse_bundle(json: &[u8]) -> Result<(Bundle, ParsedBundle), BundleError> {
-    let not = |m: &str| BundleError::NotABundle(m.to_string());
+    let not_a_bundle = |m: &str| BundleError::NotABundle(m.to_string());
     let value: serde_json::Value = serde_json::from_slice(json)
         .map_err(|e| BundleError::NotABundle(format!("not JSON ({e})")))?;
-    let object = value.as_object().ok_or_else(|| not("not a JSON object"))?;
+    let object = value
+        .as_object()
+        .ok_or_else(|| not_a_bundle("not a JSON object"))?;
     let media_type = object
         .get("mediaType")
         .and_then(|v| v.as_str())
-        .ok_or_else(|| not("it has no mediaType"))?;
+        .ok_or_else(|| not_a_bundle("it has no mediaType"))?;
     if !MEDIA_TYPES.contains(&media_type) {
         if media_type.starts_with("application/vnd.dev.sigstore.bundle") {
             return Err(BundleError::Unsupported(format!(

@@ -5,10 +5,10 @@
 //! being verified.
 
 use super::error::Refusal;
+use crate::oci::error::OciError;
 use crate::oci::layout::{sha256_digest, ArtifactManifest};
 use crate::oci::reference::ArtifactRef;
 use crate::oci::registry::Registry;
-use crate::oci::OciError;
 use base64::Engine as _;
 use oci_client::secrets::RegistryAuth;
 use sigstore::cosign::signature_layers::SignatureLayer;

@@ -151,25 +151,27 @@ pub(crate) fn root_from_inclusion_proof(
     if index >= size {
         return None;
     }
-    let (mut fn_, mut sn) = (index, size - 1);
-    let mut r = leaf_hash.to_vec();
-    for p in path {
-        if sn == 0 {
+    // The RFC's `fn` and `sn`: the node index on the leaf's path and the
+    // index of the last node, at the current level.
+    let (mut node, mut last) = (index, size - 1);
+    let mut hash = leaf_hash.to_vec();
+    for sibling in path {
+        if last == 0 {
             return None;
         }
-        if fn_ & 1 == 1 || fn_ == sn {
-            r = hash_children(p, &r);
-            while fn_ & 1 == 0 && fn_ != 0 {
-                fn_ >>= 1;
-                sn >>= 1;
+        if node & 1 == 1 || node == last {
+            hash = hash_children(sibling, &hash);
+            while node & 1 == 0 && node != 0 {
+                node >>= 1;
+                last >>= 1;
             }
         } else {
-            r = hash_children(&r, p);
+            hash = hash_children(&hash, sibling);
         }
-        fn_ >>= 1;
-        sn >>= 1;
+        node >>= 1;
+        last >>= 1;
     }
-    (sn == 0).then_some(r)
+    (last == 0).then_some(hash)
 }
 
 pub(crate) fn verify_inclusion_proof(
