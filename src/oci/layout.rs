@@ -140,7 +140,7 @@ fn check_layout(reference: &ArtifactRef, manifest: &ArtifactManifest) -> Result<
     };
     let mut seen = BTreeSet::new();
     for layer in &manifest.layers {
-        let fixed = fixed_file_name(&layer.media_type).ok_or_else(|| {
+        let name_rule = layer_name_rule(&layer.media_type).ok_or_else(|| {
             bad(format!(
                 "layer {} has media type {:?}, which floe does not know",
                 layer.digest, layer.media_type
@@ -159,14 +159,16 @@ fn check_layout(reference: &ArtifactRef, manifest: &ArtifactManifest) -> Result<
             )));
         }
         let name = layer_file_name(reference, layer)?;
-        match fixed {
-            Some(expected) if name != expected => {
+        match name_rule {
+            LayerName::Fixed(expected) if name != expected => {
                 return Err(bad(format!(
                     "the {} layer is titled {name:?}, not {expected:?}",
                     layer.media_type
                 )))
             }
-            None if [COMPILED_FILE, SPEC_FILE, SETTINGS_FILE].contains(&name.as_str()) => {
+            LayerName::NamedBySpec
+                if [COMPILED_FILE, SPEC_FILE, SETTINGS_FILE].contains(&name.as_str()) =>
+            {
                 return Err(bad(format!(
                     "the platform manifest layer is titled {name:?}"
                 )))
@@ -180,14 +182,21 @@ fn check_layout(reference: &ArtifactRef, manifest: &ArtifactManifest) -> Result<
     Ok(())
 }
 
-/// For a known layer media type: the file name it must have, or `Some(None)`
-/// for the platform manifest, whose name floe.yaml gives. `None`: unknown.
-fn fixed_file_name(media_type: &str) -> Option<Option<&'static str>> {
+/// What a known layer media type says about the layer's file name.
+enum LayerName {
+    /// It must have this name.
+    Fixed(&'static str),
+    /// The platform manifest: floe.yaml names it.
+    NamedBySpec,
+}
+
+/// `None` for a media type floe does not know.
+fn layer_name_rule(media_type: &str) -> Option<LayerName> {
     match media_type {
-        COMPILED_MEDIA_TYPE => Some(Some(COMPILED_FILE)),
-        SPEC_MEDIA_TYPE => Some(Some(SPEC_FILE)),
-        SETTINGS_MEDIA_TYPE => Some(Some(SETTINGS_FILE)),
-        PLATFORM_MANIFEST_MEDIA_TYPE => Some(None),
+        COMPILED_MEDIA_TYPE => Some(LayerName::Fixed(COMPILED_FILE)),
+        SPEC_MEDIA_TYPE => Some(LayerName::Fixed(SPEC_FILE)),
+        SETTINGS_MEDIA_TYPE => Some(LayerName::Fixed(SETTINGS_FILE)),
+        PLATFORM_MANIFEST_MEDIA_TYPE => Some(LayerName::NamedBySpec),
         _ => None,
     }
 }

@@ -22,6 +22,7 @@ pub struct BundleSigner {
     pub subject: String,
 }
 
+/// An [`IdentityRule`] ready to match, its regex anchored to the whole name.
 pub(crate) struct CompiledRule {
     issuer: String,
     subject: Option<String>,
@@ -52,6 +53,8 @@ impl CompiledRule {
     }
 }
 
+/// The policy's rules, each checked: an issuer, and a subject or a regex
+/// (an issuer alone would accept anyone it vouches for).
 pub(crate) fn compile_rules(rules: &[IdentityRule]) -> Result<Vec<CompiledRule>, BundleError> {
     if rules.is_empty() {
         return Err(BundleError::NoRules);
@@ -91,6 +94,8 @@ pub(crate) fn compile_rules(rules: &[IdentityRule]) -> Result<Vec<CompiledRule>,
         .collect()
 }
 
+/// Fulcio's OIDC issuer extensions (1.3.6.1.4.1.57264.1.8 and the legacy .1.1),
+/// its other-name SAN type (.1.7), and subjectAltName (2.5.29.17), DER-encoded.
 const OID_ISSUER_V2: &[u8] = &[0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0xbf, 0x30, 0x01, 0x08];
 const OID_ISSUER_V1: &[u8] = &[0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0xbf, 0x30, 0x01, 0x01];
 const OID_OTHERNAME: &[u8] = &[0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0xbf, 0x30, 0x01, 0x07];
