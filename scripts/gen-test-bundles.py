@@ -7,7 +7,7 @@ A fake Sigstore instance, made only for tests:
   - another CA and another CT log that are NOT in the trusted root.
 
 Each bundle signs payload.bin (floe's signed payload for three example layers, see
-`signed_payload` in src/oci/bundle.rs) with a short-lived leaf certificate like Fulcio's:
+`signed_payload` in src/oci/verify/bundle.rs) with a short-lived leaf certificate like Fulcio's:
 empty subject, SAN e-mail (or URI), the OIDC issuer extensions 1.3.6.1.4.1.57264.1.1
 (raw) and .1.8 (DER UTF8String), an embedded precertificate SCT (RFC 6962), and one
 hashedrekord v0.0.1 transparency log entry with its canonicalized body, integrated time,

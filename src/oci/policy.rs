@@ -4,7 +4,6 @@
 //! for itself): `--policy FILE` names either a standalone policy file or a
 //! platform `manifest.yaml`, whose `artifacts.verification` is read.
 
-use super::bundle::IdentityRule;
 use crate::model::Environment;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -31,7 +30,24 @@ impl Enforcement {
     }
 }
 
-/// The file shape (`artifacts.verification` of the platform manifest).
+/// One accepted signer identity (manifest `artifacts.verification.trusted_issuers[]`).
+///
+/// A certificate matches when its OIDC issuer equals `issuer` and one of its subject
+/// alternative names equals `subject` and/or matches `subject_regex` (anchored: the
+/// whole name must match). A rule needs `subject` or `subject_regex`; with both, the
+/// name must satisfy both.
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize, PartialEq)]
+pub struct IdentityRule {
+    pub issuer: String,
+    #[serde(default)]
+    pub subject: Option<String>,
+    #[serde(default)]
+    pub subject_regex: Option<String>,
+}
+
+/// The file shape (`artifacts.verification` of the platform manifest). An
+/// entry of `environments` has the same fields but `environments`, and
+/// overrides the ones it sets for that environment.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicySpec {
@@ -45,23 +61,40 @@ pub struct PolicySpec {
     #[serde(default)]
     pub trusted_root: Option<String>,
     #[serde(default)]
-    pub trusted_issuers: Vec<IdentityRule>,
+    pub trusted_issuers: Option<Vec<IdentityRule>>,
     /// Per-environment overrides of the fields above.
     #[serde(default)]
-    pub environments: BTreeMap<String, PolicyOverride>,
+    pub environments: BTreeMap<String, PolicySpec>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PolicyOverride {
-    #[serde(default)]
-    pub enforcement: Option<Enforcement>,
-    #[serde(default)]
-    pub public_key_ref: Option<String>,
-    #[serde(default)]
-    pub trusted_root: Option<String>,
-    #[serde(default)]
-    pub trusted_issuers: Option<Vec<IdentityRule>>,
+impl PolicySpec {
+    /// The fields for `env`: its `environments` entry over the defaults.
+    /// Every entry must name a known environment and set no `environments`.
+    fn for_environment(mut self, env: Environment) -> Result<PolicySpec, String> {
+        for (name, entry) in &self.environments {
+            if Environment::parse(name).is_none() {
+                return Err(format!(
+                    "environments.{name}: unknown environment (dev, staging or prod)"
+                ));
+            }
+            if !entry.environments.is_empty() {
+                return Err(format!(
+                    "environments.{name}: unknown field `environments`, expected one of \
+                     `enforcement`, `public_key_ref`, `trusted_root`, `trusted_issuers`"
+                ));
+            }
+        }
+        let Some(over) = self.environments.remove(env.as_str()) else {
+            return Ok(self);
+        };
+        Ok(PolicySpec {
+            enforcement: over.enforcement.or(self.enforcement),
+            public_key_ref: over.public_key_ref.or(self.public_key_ref),
+            trusted_root: over.trusted_root.or(self.trusted_root),
+            trusted_issuers: over.trusted_issuers.or(self.trusted_issuers),
+            environments: BTreeMap::new(),
+        })
+    }
 }
 
 /// A loaded, environment-resolved policy.
@@ -122,95 +155,26 @@ impl Policy {
 
     /// Reads `path` (a policy file or a platform manifest) for `env`.
     pub fn load(path: &Path, env: Environment) -> Result<Policy, PolicyError> {
-        let display = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
-            path: display.clone(),
-            source,
-        })?;
+        let origin = path.display().to_string();
         let invalid = |message: String| PolicyError::Invalid {
-            path: display.clone(),
+            path: origin.clone(),
             message,
         };
-        let value: serde_json::Value =
-            serde_norway::from_str(&text).map_err(|e| invalid(format!("not YAML: {e}")))?;
-        let spec_value = if value.get("kind").and_then(|k| k.as_str()) == Some("Manifest") {
-            value
-                .pointer("/artifacts/verification")
-                .cloned()
-                .ok_or_else(|| {
-                    invalid(
-                        "this platform manifest has no artifacts.verification section".to_string(),
-                    )
-                })?
-        } else {
-            value
+        let spec = read_spec(path, &origin)?
+            .for_environment(env)
+            .map_err(invalid)?;
+        let enforcement = spec.enforcement.unwrap_or(Enforcement::Enforce);
+        let trusted_issuers = spec.trusted_issuers.unwrap_or_default();
+        check_identity_rules(&trusted_issuers).map_err(invalid)?;
+        let materials = Materials {
+            path,
+            origin: &origin,
         };
-        let spec: PolicySpec = serde_path_to_error::deserialize(spec_value).map_err(|e| {
-            let field = e.path().to_string();
-            invalid(format!("{field}: {}", e.inner()))
-        })?;
-        let mut enforcement = spec.enforcement.unwrap_or(Enforcement::Enforce);
-        let mut public_key_ref = spec.public_key_ref.clone();
-        let mut trusted_root = spec.trusted_root.clone();
-        let mut trusted_issuers = spec.trusted_issuers.clone();
-        for name in spec.environments.keys() {
-            if Environment::parse(name).is_none() {
-                return Err(invalid(format!(
-                    "environments.{name}: unknown environment (dev, staging or prod)"
-                )));
-            }
-        }
-        if let Some(o) = spec.environments.get(env.as_str()) {
-            enforcement = o.enforcement.unwrap_or(enforcement);
-            public_key_ref = o.public_key_ref.clone().or(public_key_ref);
-            trusted_root = o.trusted_root.clone().or(trusted_root);
-            if let Some(t) = &o.trusted_issuers {
-                trusted_issuers = t.clone();
-            }
-        }
-        for (i, rule) in trusted_issuers.iter().enumerate() {
-            if rule.subject.is_none() == rule.subject_regex.is_none() {
-                return Err(invalid(format!(
-                    "trusted_issuers[{i}]: give exactly one of subject and subject_regex"
-                )));
-            }
-            if let Some(re) = &rule.subject_regex {
-                regex::Regex::new(re)
-                    .map_err(|e| invalid(format!("trusted_issuers[{i}].subject_regex: {e}")))?;
-            }
-        }
-        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let material = |field: &str, reference: &str| -> Result<(String, Vec<u8>), PolicyError> {
-            if reference.trim_start().starts_with("-----BEGIN") {
-                return Ok((format!("{field} (inline)"), reference.as_bytes().to_vec()));
-            }
-            let file: PathBuf = base.join(reference);
-            std::fs::read(&file)
-                .map(|bytes| (file.display().to_string(), bytes))
-                .map_err(|source| PolicyError::Material {
-                    path: display.clone(),
-                    field: field.to_string(),
-                    file: file.display().to_string(),
-                    source,
-                })
-        };
-        let public_key = public_key_ref
-            .as_deref()
-            .map(|r| material("public_key_ref", r))
-            .transpose()?;
+        let public_key = materials.read("public_key_ref", spec.public_key_ref.as_deref())?;
         if let Some((source, pem)) = &public_key {
-            // A private key or a certificate here would only surface later
-            // as "signed with another key"; say what is wrong now.
-            sigstore::crypto::CosignVerificationKey::try_from_pem(pem).map_err(|e| {
-                invalid(format!(
-                    "public_key_ref: {source} is not a PEM public key cosign signs for ({e})"
-                ))
-            })?;
+            check_public_key(source, pem).map_err(invalid)?;
         }
-        let trusted_root = trusted_root
-            .as_deref()
-            .map(|r| material("trusted_root", r))
-            .transpose()?;
+        let trusted_root = materials.read("trusted_root", spec.trusted_root.as_deref())?;
         if enforcement != Enforcement::Off
             && public_key.is_none()
             && (trusted_root.is_none() || trusted_issuers.is_empty())
@@ -225,8 +189,104 @@ impl Policy {
             public_key,
             trusted_root,
             trusted_issuers,
-            origin: display,
+            origin,
         })
+    }
+}
+
+/// The policy file's fields: the whole file, or a platform manifest's
+/// `artifacts.verification`.
+fn read_spec(path: &Path, origin: &str) -> Result<PolicySpec, PolicyError> {
+    let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
+        path: origin.to_string(),
+        source,
+    })?;
+    let invalid = |message: String| PolicyError::Invalid {
+        path: origin.to_string(),
+        message,
+    };
+    let value: serde_json::Value =
+        serde_norway::from_str(&text).map_err(|e| invalid(format!("not YAML: {e}")))?;
+    let spec_value = if value.get("kind").and_then(|k| k.as_str()) == Some("Manifest") {
+        value
+            .pointer("/artifacts/verification")
+            .cloned()
+            .ok_or_else(|| {
+                invalid("this platform manifest has no artifacts.verification section".to_string())
+            })?
+    } else {
+        value
+    };
+    serde_path_to_error::deserialize(spec_value).map_err(|e| {
+        let field = e.path().to_string();
+        invalid(format!("{field}: {}", e.inner()))
+    })
+}
+
+/// Each rule names its subject one way, and a regex that compiles.
+fn check_identity_rules(rules: &[IdentityRule]) -> Result<(), String> {
+    for (i, rule) in rules.iter().enumerate() {
+        if rule.subject.is_none() == rule.subject_regex.is_none() {
+            return Err(format!(
+                "trusted_issuers[{i}]: give exactly one of subject and subject_regex"
+            ));
+        }
+        if let Some(re) = &rule.subject_regex {
+            regex::Regex::new(re)
+                .map_err(|e| format!("trusted_issuers[{i}].subject_regex: {e}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// A private key or a certificate here would only surface later as "signed
+/// with another key"; say what is wrong now.
+fn check_public_key(source: &str, pem: &[u8]) -> Result<(), String> {
+    sigstore::crypto::CosignVerificationKey::try_from_pem(pem)
+        .map(|_| ())
+        .map_err(|e| {
+            format!("public_key_ref: {source} is not a PEM public key cosign signs for ({e})")
+        })
+}
+
+/// Key and trusted-root material a policy file refers to.
+struct Materials<'a> {
+    path: &'a Path,
+    origin: &'a str,
+}
+
+impl Materials<'_> {
+    /// `reference`'s bytes and where they came from: inline PEM text, or a
+    /// file relative to the policy file.
+    fn read(
+        &self,
+        field: &str,
+        reference: Option<&str>,
+    ) -> Result<Option<(String, Vec<u8>)>, PolicyError> {
+        let Some(reference) = reference else {
+            return Ok(None);
+        };
+        if reference.trim_start().starts_with("-----BEGIN") {
+            return Ok(Some((
+                format!("{field} (inline)"),
+                reference.as_bytes().to_vec(),
+            )));
+        }
+        let base = self
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let file: PathBuf = base.join(reference);
+        match std::fs::read(&file) {
+            Ok(bytes) => Ok(Some((file.display().to_string(), bytes))),
+            Err(source) => Err(PolicyError::Material {
+                path: self.origin.to_string(),
+                field: field.to_string(),
+                file: file.display().to_string(),
+                source,
+            }),
+        }
     }
 }
 
@@ -319,6 +379,22 @@ RYZpL/1DkdpmwkL268n6fl5Nk5npK446bQTGx7lDZsY62ulw3oziSIxbWg==
             let err = Policy::load(&p, Environment::Dev).unwrap_err().to_string();
             assert!(err.contains(expect), "{text:?}: {err}");
         }
+    }
+
+    #[test]
+    fn environments_do_not_nest() {
+        let d = tmp("nested");
+        write(&d, "k.pub", TEST_PUBLIC_KEY);
+        let p = write(
+            &d,
+            "p.yaml",
+            "public_key_ref: k.pub\nenvironments:\n  dev:\n    environments:\n      prod: {}\n",
+        );
+        let err = Policy::load(&p, Environment::Prod).unwrap_err().to_string();
+        assert!(
+            err.ends_with("environments.dev: unknown field `environments`, expected one of `enforcement`, `public_key_ref`, `trusted_root`, `trusted_issuers`"),
+            "{err}"
+        );
     }
 
     proptest::proptest! {

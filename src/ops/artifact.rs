@@ -5,9 +5,10 @@
 use super::prepare::load_valid_everywhere;
 use super::OpsError;
 use crate::model::{Diagnostic, Environment};
-use crate::oci::policy::{Enforcement, Policy};
-use crate::oci::signature::{self, Verification, VerifyResult};
-use crate::oci::{self, ArtifactManifest, ArtifactRef, PulledArtifact, Registry, RegistryOptions};
+use crate::oci::{
+    self, ArtifactManifest, ArtifactRef, Enforcement, Policy, PulledArtifact, Registry,
+    RegistryOptions, Verification, VerifyResult,
+};
 use std::path::{Path, PathBuf};
 
 /// How to reach a registry and which signature policy applies.
@@ -82,7 +83,7 @@ async fn resolve_and_verify(
         None => registry.resolve(reference).await?,
     };
     let (manifest, _) = registry.manifest(reference, &digest).await?;
-    let verification = signature::verify(registry, reference, &digest, &manifest, policy).await;
+    let verification = oci::verify(registry, reference, &digest, &manifest, policy).await;
     Ok((digest, manifest, verification))
 }
 
@@ -183,7 +184,7 @@ pub fn pack(dir: &Path, bundle: Option<&Path>) -> Result<Packed, OpsError> {
 
 /// The bytes a Sigstore bundle must sign for a packed artifact.
 pub fn payload(packed: &Packed) -> Vec<u8> {
-    oci::bundle::signed_payload(&packed.prepared.manifest.layer_triples())
+    oci::signed_payload(&packed.prepared.manifest.layer_triples())
 }
 
 /// Pushes a packed artifact; returns the reference pinned to its digest.

@@ -1,8 +1,8 @@
 //! What the artifact use cases report: the verification of a fetched
 //! artifact (stderr notes) and `floe artifact verify`'s report.
 
-use crate::oci::policy::Enforcement;
-use crate::oci::signature::VerifyResult;
+use crate::oci::Enforcement;
+use crate::oci::VerifyResult;
 use crate::ops::artifact::{Fetched, VerifyReport};
 
 const RULE: &str = "WARNING: ==================================================================\n";
