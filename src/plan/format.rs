@@ -255,19 +255,19 @@ pub fn to_markdown_with_limit(plan: &Plan, limit: usize) -> Vec<String> {
     parts
 }
 
-fn note_of(c: &Change) -> String {
+fn note_of(change: &Change) -> String {
     let mut notes = Vec::new();
-    if let Some(r) = &c.replace_reason {
+    if let Some(r) = &change.replace_reason {
         notes.push(format!("forced by: {}", escape_cell(r)));
     }
-    for d in &c.drift {
+    for d in &change.drift {
         notes.push(format!(
             "drift: `{}` changed by `{}`",
             escape_cell(&d.field),
             escape_cell(&d.manager)
         ));
     }
-    if let Some(f) = &c.requires_flag {
+    if let Some(f) = &change.requires_flag {
         notes.push(format!("blocked: needs `{f}`"));
     }
     notes.join("; ")
@@ -278,17 +278,17 @@ fn escape_cell(text: &str) -> String {
 }
 
 /// One collapsible section with the object's diff, truncated to `budget`.
-fn object_section(c: &Change, budget: usize) -> String {
-    let body = match c.action {
-        Action::Create => prefix_lines(&yaml(&c.after), "+ "),
-        Action::Delete => prefix_lines(&yaml(&c.before), "- "),
-        _ => unified_diff(c),
+fn object_section(change: &Change, budget: usize) -> String {
+    let body = match change.action {
+        Action::Create => prefix_lines(&yaml(&change.after), "+ "),
+        Action::Delete => prefix_lines(&yaml(&change.before), "- "),
+        _ => unified_diff(change),
     };
     let head = format!(
         "\n<details><summary><code>{} {}</code> {}</summary>\n\n```diff\n",
-        c.action.symbol(),
-        c.address,
-        c.action.verb()
+        change.action.symbol(),
+        change.address,
+        change.action.verb()
     );
     let tail_reserve = 200;
     let room = budget.saturating_sub(head.len() + tail_reserve);

@@ -219,71 +219,85 @@ impl<'a> History<'a> {
         let first_len = blob.len().min(CHUNK - OBJECTS_BUDGET);
         let (first, rest) = blob.split_at(first_len);
         let parts: Vec<&[u8]> = rest.chunks(CHUNK).collect();
-        let objects = encode_objects(&meta.objects);
+        meta.number = self.highest_number().await? + 1;
+        let number = self
+            .create_record(meta, parts.len() + 1, &sha, first)
+            .await?;
+        for (i, chunk) in parts.iter().enumerate() {
+            self.create_part(number, i + 2, chunk).await?;
+        }
+        Ok(number)
+    }
 
-        let api = self.api();
-        let mut number = self.highest_number().await? + 1;
-        // Two writers could pick the same number (the apply lock normally
-        // prevents it); the name is unique, so whoever creates it first owns
-        // the number and the other moves on.
+    /// Creates the revision's record at `meta.number` or, when another
+    /// writer took that number (the apply lock normally prevents it), at
+    /// the next free one: the name is unique, so whoever creates it first
+    /// owns the number. Returns the number recorded.
+    async fn create_record(
+        &self,
+        mut meta: RevisionMeta,
+        parts: usize,
+        sha: &str,
+        first: &[u8],
+    ) -> Result<u64, StateError> {
+        let objects = encode_objects(&meta.objects);
         let mut attempts = 0;
         loop {
-            meta.number = number;
             let mut annotations = record_annotations(&meta);
-            annotations.insert(ANN_PARTS.into(), (parts.len() + 1).to_string());
-            annotations.insert(ANN_DESIRED_SHA256.into(), sha.clone());
-            let cm = ConfigMap {
-                metadata: ObjectMeta {
-                    name: Some(format!("{REVISION_PREFIX}{number}")),
-                    namespace: Some(self.namespace.clone()),
-                    labels: Some(self.labels(number)),
-                    annotations: Some(annotations),
-                    ..Default::default()
-                },
-                data: Some(BTreeMap::from([(KEY_OBJECTS.to_string(), objects.clone())])),
-                binary_data: Some(BTreeMap::from([(
-                    KEY_DESIRED.to_string(),
-                    ByteString(first.to_vec()),
-                )])),
-                ..Default::default()
-            };
-            match api.create(&post_params(), &cm).await {
-                Ok(_) => break,
+            annotations.insert(ANN_PARTS.into(), parts.to_string());
+            annotations.insert(ANN_DESIRED_SHA256.into(), sha.to_string());
+            let name = format!("{REVISION_PREFIX}{}", meta.number);
+            let mut record = self.configmap(name, self.labels(meta.number), annotations, first);
+            record.data = Some(BTreeMap::from([(KEY_OBJECTS.to_string(), objects.clone())]));
+            match self.api().create(&post_params(), &record).await {
+                Ok(_) => return Ok(meta.number),
                 Err(e) if status_code(&e) == Some(409) && attempts < 5 => {
                     attempts += 1;
-                    number += 1;
+                    meta.number += 1;
                 }
-                Err(e) => return Err(self.err(e, &format!("recording revision {number}"))),
+                Err(e) => {
+                    let what = format!("recording revision {}", meta.number);
+                    return Err(self.err(e, &what));
+                }
             }
         }
+    }
 
-        for (i, chunk) in parts.iter().enumerate() {
-            let k = i + 2;
-            let mut labels = self.labels(number);
-            labels.insert(LABEL_REVISION_PART.into(), k.to_string());
-            let cm = ConfigMap {
-                metadata: ObjectMeta {
-                    name: Some(part_name(number, k)),
-                    namespace: Some(self.namespace.clone()),
-                    labels: Some(labels),
-                    annotations: Some(BTreeMap::from([(
-                        ANN_REVISION.to_string(),
-                        number.to_string(),
-                    )])),
-                    ..Default::default()
-                },
-                binary_data: Some(BTreeMap::from([(
-                    KEY_DESIRED.to_string(),
-                    ByteString(chunk.to_vec()),
-                )])),
+    /// Part `k` (2, 3, ...) of revision `number`'s compressed desired set.
+    async fn create_part(&self, number: u64, k: usize, chunk: &[u8]) -> Result<(), StateError> {
+        let mut labels = self.labels(number);
+        labels.insert(LABEL_REVISION_PART.into(), k.to_string());
+        let annotations = BTreeMap::from([(ANN_REVISION.to_string(), number.to_string())]);
+        let part = self.configmap(part_name(number, k), labels, annotations, chunk);
+        self.api()
+            .create(&post_params(), &part)
+            .await
+            .map_err(|e| self.err(e, &format!("recording part {k} of revision {number}")))?;
+        Ok(())
+    }
+
+    /// A ConfigMap of this history holding `desired` (a compressed chunk).
+    fn configmap(
+        &self,
+        name: String,
+        labels: BTreeMap<String, String>,
+        annotations: BTreeMap<String, String>,
+        desired: &[u8],
+    ) -> ConfigMap {
+        ConfigMap {
+            metadata: ObjectMeta {
+                name: Some(name),
+                namespace: Some(self.namespace.clone()),
+                labels: Some(labels),
+                annotations: Some(annotations),
                 ..Default::default()
-            };
-            api.create(&post_params(), &cm)
-                .await
-                .map_err(|e| self.err(e, &format!("recording part {k} of revision {number}")))?;
+            },
+            binary_data: Some(BTreeMap::from([(
+                KEY_DESIRED.to_string(),
+                ByteString(desired.to_vec()),
+            )])),
+            ..Default::default()
         }
-
-        Ok(number)
     }
 
     /// Records how the apply ended and what happened to each object.
