@@ -4,9 +4,21 @@
 //! Rendering assumes [`crate::model::validate`] passed; it still never panics
 //! on odd input, it just renders what it was given.
 
+mod containers;
+mod controller;
+mod env;
+mod exposure;
+mod identity;
 mod namespace;
+mod network;
+mod platform;
+mod pod;
+mod probes;
+mod volumes;
 mod workload;
 
+use crate::model::effective::effective_workloads;
+use crate::model::platform::CpuMemory;
 use crate::model::{quantity, Environment, Product};
 use crate::object::{Object, ObjectKey};
 use serde::Serialize;
@@ -14,7 +26,8 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
-pub use workload::{effective as effective_workloads, resolve_resources, EffectiveWorkload};
+/// Kept here too: the CLI names a product's namespace through `render`.
+pub use crate::model::effective::namespace_name;
 
 use crate::names::{
     LABEL_ENVIRONMENT, LABEL_MANAGED_BY, LABEL_PRODUCT, MANAGED_BY, PLATFORM_CONFIGMAP,
@@ -93,6 +106,14 @@ impl Ctx<'_> {
         labels
     }
 
+    /// The labels that pick one workload's pods.
+    pub fn selector_labels(&self, workload: &str) -> Value {
+        json!({
+            "app.kubernetes.io/name": workload,
+            "app.kubernetes.io/instance": self.instance(),
+        })
+    }
+
     pub fn metadata(&self, name: &str, component: &str) -> Value {
         json!({
             "name": name,
@@ -121,15 +142,6 @@ fn label_value(text: &str) -> String {
         .to_string()
 }
 
-pub fn namespace_name(product: &Product) -> String {
-    product
-        .settings
-        .namespace
-        .name
-        .clone()
-        .unwrap_or_else(|| format!("{}-{}", product.spec.metadata.name, product.env))
-}
-
 /// Renders the full desired set for the product's environment.
 pub fn render(product: &Product) -> DesiredSet {
     let ctx = Ctx {
@@ -139,30 +151,30 @@ pub fn render(product: &Product) -> DesiredSet {
         namespace: namespace_name(product),
         env: product.env,
     };
-    let workloads = workload::effective(product);
-    let platform_config = namespace::platform_configmap(&ctx);
+    let workloads = effective_workloads(product);
+    let platform_config = platform::platform_configmap(&ctx);
     let platform_hash = configmap_hash(&platform_config);
 
     let mut objects = vec![
         namespace::namespace(&ctx),
         namespace::resource_quota(&ctx),
         namespace::limit_range(&ctx),
-        namespace::service_account(&ctx),
+        identity::service_account(&ctx),
     ];
     let referenced_secrets: Vec<String> = workloads
         .iter()
         .flat_map(|w| w.secret_names())
-        .chain(namespace::plugin_secret_refs(&ctx))
+        .chain(platform::plugin_secret_refs(&ctx))
         .collect();
     let mut configmap_names = vec![PLATFORM_CONFIGMAP.to_string()];
     configmap_names.extend(workloads.iter().filter_map(|w| w.configmap_name()));
-    objects.push(namespace::role(&ctx, &referenced_secrets, &configmap_names));
-    objects.push(namespace::role_binding(&ctx));
+    objects.push(identity::role(&ctx, &referenced_secrets, &configmap_names));
+    objects.push(identity::role_binding(&ctx));
     objects.push(platform_config);
     for w in &workloads {
         objects.extend(workload::render(&ctx, w, &platform_hash));
     }
-    objects.extend(namespace::network_policies(&ctx, &workloads));
+    objects.extend(network::network_policies(&ctx, &workloads));
 
     let objects = objects.into_iter().filter_map(Object::from_value).collect();
     let extra_dependencies = workload::explicit_dependencies(&ctx, &workloads);
@@ -245,6 +257,14 @@ pub(crate) fn canonical_quantity(text: &str, memory: bool) -> String {
         Some(m) => m.display_cpu(),
         None => text.to_string(),
     }
+}
+
+/// Requests or limits as the API server spells them.
+pub(crate) fn cpu_memory_json(amounts: &CpuMemory) -> Value {
+    json!({
+        "cpu": canonical_quantity(&amounts.cpu.as_string(), false),
+        "memory": canonical_quantity(&amounts.memory.as_string(), true),
+    })
 }
 
 pub(crate) fn string_map(map: &BTreeMap<String, String>) -> Value {
