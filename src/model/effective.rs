@@ -3,7 +3,7 @@
 //! and the namespace name. Plain settings merging, no Kubernetes objects.
 
 use super::defaults::{self, EnvDefaults};
-use super::platform::CpuMemory;
+use super::platform::{CpuMemory, Quantityish};
 use super::settings::{Resources, WorkloadConfig, WorkloadKind};
 use super::Product;
 
@@ -125,4 +125,59 @@ fn builtin_resources() -> (CpuMemory, CpuMemory) {
         CpuMemory::of(defaults::DEFAULT_REQUESTS),
         CpuMemory::of(defaults::DEFAULT_LIMITS),
     )
+}
+
+/// One of the namespace's ResourceQuota amounts: its settings field
+/// (`namespace.quota.<field>`), its ResourceQuota key (`requests.cpu`), the
+/// amount as set or else the environment's default, and whether it is
+/// memory.
+pub struct QuotaAmount {
+    pub field: &'static str,
+    pub key: &'static str,
+    pub text: String,
+    pub memory: bool,
+}
+
+/// cpu and memory requests, then cpu and memory limits.
+pub fn quota_amounts(product: &Product) -> [QuotaAmount; 4] {
+    let env = defaults::for_env(product.env);
+    let quota = product.settings.namespace.quota.clone().unwrap_or_default();
+    let amount = |field, key, value: Option<Quantityish>, default: &str, memory| QuotaAmount {
+        field,
+        key,
+        text: value.map_or_else(|| default.to_string(), |q| q.as_string()),
+        memory,
+    };
+    [
+        amount("cpu", "requests.cpu", quota.cpu, env.quota_cpu, false),
+        amount(
+            "memory",
+            "requests.memory",
+            quota.memory,
+            env.quota_memory,
+            true,
+        ),
+        amount(
+            "limitsCpu",
+            "limits.cpu",
+            quota.limits_cpu,
+            env.quota_limits_cpu,
+            false,
+        ),
+        amount(
+            "limitsMemory",
+            "limits.memory",
+            quota.limits_memory,
+            env.quota_limits_memory,
+            true,
+        ),
+    ]
+}
+
+/// The namespace's pod quota: as set, else the environment's default.
+pub fn quota_pods(product: &Product) -> u32 {
+    let quota = product.settings.namespace.quota.as_ref();
+    quota
+        .and_then(|q| q.pods)
+        .unwrap_or_else(|| defaults::for_env(product.env).quota_pods)
 }

@@ -2,7 +2,7 @@
 //! sidecars and its init containers, each with resources, the restricted
 //! security context, environment, ports and probes.
 
-use super::cpu_memory_json;
+use super::context::cpu_memory_json;
 use super::env::{env_list, EnvSources};
 use super::probes::probes_for;
 use super::volumes::{tmp_mount, PodVolumes};

@@ -1,8 +1,8 @@
 //! The controller object that runs a workload's pods: a Deployment,
 //! StatefulSet, Job or CronJob.
 
+use super::context::Ctx;
 use super::pod::{workload_labels, PodParts};
-use super::Ctx;
 use crate::model::defaults::EnvDefaults;
 use crate::model::effective::EffectiveWorkload;
 use crate::model::settings::{IntOrPercent, WorkloadConfig, WorkloadKind};

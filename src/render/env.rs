@@ -2,9 +2,9 @@
 //! sources, variables from Secret keys, and the config-file and Secret
 //! volumes they bring.
 
+use super::context::Ctx;
 use super::platform::{plugin_secret_env, plugin_secret_refs, SecretEnv};
 use super::volumes::PodVolumes;
-use super::Ctx;
 use crate::model::effective::EffectiveWorkload;
 use crate::model::settings::SecretMount;
 use crate::names::PLATFORM_CONFIGMAP;

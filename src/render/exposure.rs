@@ -1,7 +1,7 @@
 //! What routes to or watches a workload: its Service, Ingress,
 //! HorizontalPodAutoscaler and PodDisruptionBudget.
 
-use super::{string_map, Ctx};
+use super::context::{string_map, Ctx};
 use crate::model::defaults::EnvDefaults;
 use crate::model::effective::EffectiveWorkload;
 use crate::model::settings::{HpaSettings, IngressSettings, IntOrPercent, WorkloadKind};

@@ -1,7 +1,7 @@
 //! The product's identity: its ServiceAccount, and the Role and RoleBinding
 //! that let its pods read what they reference.
 
-use super::Ctx;
+use super::context::Ctx;
 use serde_json::{json, Value};
 
 /// The one ServiceAccount every pod of the product runs as.

@@ -1,9 +1,10 @@
 //! The namespace and the guards on what runs in it: the ResourceQuota and
 //! the LimitRange.
 
-use super::{canonical_quantity, cpu_memory_json, Ctx};
+use super::context::{canonical_quantity, cpu_memory_json, Ctx};
 use crate::model::defaults;
-use crate::model::platform::{CpuMemory, Quantityish};
+use crate::model::effective::{quota_amounts, quota_pods};
+use crate::model::platform::CpuMemory;
 use serde_json::{json, Map, Value};
 
 pub(crate) fn namespace(ctx: &Ctx) -> Value {
@@ -28,17 +29,7 @@ pub(crate) fn namespace(ctx: &Ctx) -> Value {
     })
 }
 
-/// A quota amount as set, else the environment's default, canonically spelt.
-fn quota_quantity(value: &Option<Quantityish>, default: &str, memory: bool) -> String {
-    let text = value
-        .as_ref()
-        .map(Quantityish::as_string)
-        .unwrap_or_else(|| default.to_string());
-    canonical_quantity(&text, memory)
-}
-
 pub(crate) fn resource_quota(ctx: &Ctx) -> Value {
-    let d = defaults::for_env(ctx.env);
     let quota = ctx
         .product
         .settings
@@ -47,23 +38,13 @@ pub(crate) fn resource_quota(ctx: &Ctx) -> Value {
         .clone()
         .unwrap_or_default();
     let mut hard = Map::new();
-    for (key, value, default, memory) in [
-        ("requests.cpu", &quota.cpu, d.quota_cpu, false),
-        ("requests.memory", &quota.memory, d.quota_memory, true),
-        ("limits.cpu", &quota.limits_cpu, d.quota_limits_cpu, false),
-        (
-            "limits.memory",
-            &quota.limits_memory,
-            d.quota_limits_memory,
-            true,
-        ),
-    ] {
-        hard.insert(key.into(), json!(quota_quantity(value, default, memory)));
+    for amount in quota_amounts(ctx.product) {
+        hard.insert(
+            amount.key.into(),
+            json!(canonical_quantity(&amount.text, amount.memory)),
+        );
     }
-    hard.insert(
-        "pods".into(),
-        json!(quota.pods.unwrap_or(d.quota_pods).to_string()),
-    );
+    hard.insert("pods".into(), json!(quota_pods(ctx.product).to_string()));
     if let Some(n) = quota.persistent_volume_claims {
         hard.insert("persistentvolumeclaims".into(), json!(n.to_string()));
     }

@@ -1,7 +1,7 @@
 //! NetworkPolicies: default deny in both directions, then the allows the
 //! product needs.
 
-use super::Ctx;
+use super::context::Ctx;
 use crate::model::defaults;
 use crate::model::effective::EffectiveWorkload;
 use crate::model::settings::NamespaceSettings;

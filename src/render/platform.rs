@@ -1,7 +1,7 @@
 //! The platform configuration every pod loads (the platform ConfigMap) and
 //! the plugin Secrets it points at instead of holding credentials.
 
-use super::Ctx;
+use super::context::Ctx;
 use crate::model::defaults::{is_placeholder, is_secret_key};
 use crate::model::platform::Plugin;
 use crate::names::PLATFORM_CONFIGMAP;

@@ -3,10 +3,10 @@
 //! the config hash that rolls the pods when configuration changes.
 
 use super::containers::ContainerContext;
+use super::context::{string_map, Ctx};
 use super::env::env_sources;
 use super::identity::service_account_name;
 use super::volumes::declared_volumes;
-use super::{string_map, Ctx};
 use crate::model::defaults::{self, EnvDefaults};
 use crate::model::effective::EffectiveWorkload;
 use crate::model::settings::{AffinityMode, AffinitySettings, Toleration};

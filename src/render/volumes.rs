@@ -2,7 +2,7 @@
 //! is read-only) and the configured volumes, with the PVCs floe renders
 //! for persistent ones.
 
-use super::{canonical_quantity, Ctx};
+use super::context::{canonical_quantity, Ctx};
 use crate::model::effective::EffectiveWorkload;
 use crate::model::settings::{EmptyDir, PersistentVolume, Volume, WorkloadKind};
 use serde_json::{json, Map, Value};

@@ -2,10 +2,10 @@
 //! with its pod template and PVCs, and what routes to or watches it; and
 //! the `dependsOn` edges between workloads.
 
+use super::context::{configmap_hash, string_map, Ctx};
 use super::controller::controller_objects;
 use super::exposure::exposure_objects;
 use super::pod::pod_template;
-use super::{configmap_hash, string_map, Ctx};
 use crate::model::defaults;
 use crate::model::effective::EffectiveWorkload;
 use crate::model::settings::WorkloadKind;

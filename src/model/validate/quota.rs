@@ -3,12 +3,11 @@
 
 use super::resources::parse_quantity;
 use super::workload::WorkloadScope;
-use crate::model::defaults::{self, EnvDefaults};
 use crate::model::diag::Diagnostic;
-use crate::model::effective::resolve_resources;
+use crate::model::effective::{quota_amounts, quota_pods, resolve_resources, QuotaAmount};
 use crate::model::platform::{CpuMemory, Quantityish};
 use crate::model::quantity::{self, Milli};
-use crate::model::settings::{QuotaSettings, WorkloadKind};
+use crate::model::settings::WorkloadKind;
 use crate::model::{Product, SETTINGS_FILE};
 
 /// Effective pod usage, for the quota check: per workload, the pod count
@@ -93,73 +92,22 @@ impl Usage {
 }
 
 pub(super) fn quota_rules(p: &Product, usage: &Usage, out: &mut Vec<Diagnostic>) {
-    let env = defaults::for_env(p.env);
-    let quota = p.settings.namespace.quota.clone().unwrap_or_default();
-    for (i, check) in resource_checks(&quota, &env).into_iter().enumerate() {
-        check_resource(p, usage, i, check, out);
+    for (i, amount) in quota_amounts(p).into_iter().enumerate() {
+        check_amount(p, usage, i, amount, out);
     }
-    check_pods(p, usage, quota.pods.unwrap_or(env.quota_pods), out);
+    check_pods(p, usage, quota_pods(p), out);
 }
 
-/// One quota amount: its field, what it limits, the limit as written (or
-/// the environment's default) and whether it is memory.
-struct ResourceCheck {
-    field: &'static str,
-    what: &'static str,
-    limit_text: String,
-    memory: bool,
-}
-
-/// In the order of [`Usage`]'s amounts.
-fn resource_checks(quota: &QuotaSettings, env: &EnvDefaults) -> [ResourceCheck; 4] {
-    let text = |v: &Option<Quantityish>, d: &str| {
-        v.as_ref()
-            .map(|q| q.as_string())
-            .unwrap_or_else(|| d.to_string())
-    };
-    let check = |field, what, limit_text, memory| ResourceCheck {
-        field,
-        what,
-        limit_text,
-        memory,
-    };
-    [
-        check(
-            "cpu",
-            "cpu requests",
-            text(&quota.cpu, env.quota_cpu),
-            false,
-        ),
-        check(
-            "memory",
-            "memory requests",
-            text(&quota.memory, env.quota_memory),
-            true,
-        ),
-        check(
-            "limitsCpu",
-            "cpu limits",
-            text(&quota.limits_cpu, env.quota_limits_cpu),
-            false,
-        ),
-        check(
-            "limitsMemory",
-            "memory limits",
-            text(&quota.limits_memory, env.quota_limits_memory),
-            true,
-        ),
-    ]
-}
-
-fn check_resource(
+/// Amount `i` of [`Usage`] against the same quota amount.
+fn check_amount(
     p: &Product,
     usage: &Usage,
     i: usize,
-    check: ResourceCheck,
+    amount: QuotaAmount,
     out: &mut Vec<Diagnostic>,
 ) {
-    let path = format!("namespace.quota.{}", check.field);
-    let Some(limit) = parse_quantity(SETTINGS_FILE, &path, &check.limit_text, out) else {
+    let path = format!("namespace.quota.{}", amount.field);
+    let Some(limit) = parse_quantity(SETTINGS_FILE, &path, &amount.text, out) else {
         return;
     };
     let used = usage.total(i);
@@ -167,25 +115,21 @@ fn check_resource(
         return;
     }
     let show = |m: Milli| {
-        if check.memory {
+        if amount.memory {
             m.display_memory()
         } else {
             m.display_cpu()
         }
     };
-    let what = check.what;
-    let (side, res) = what
-        .split_once(' ')
-        .map(|(r, s)| (s, r))
-        .unwrap_or(("requests", "cpu"));
+    let (side, res) = amount.key.split_once('.').unwrap_or(("requests", "cpu"));
     out.push(
         Diagnostic::error(
             SETTINGS_FILE,
             path.clone(),
             format!(
-                "{what} add up to {} at peak, above the namespace quota of {}; pods at peak (replicas or HPA maximum) × one pod's {side}: {}",
+                "{res} {side} add up to {} at peak, above the namespace quota of {}; pods at peak (replicas or HPA maximum) × one pod's {side}: {}",
                 show(used),
-                check.limit_text,
+                amount.text,
                 usage.breakdown(i, show)
             ),
         )
