@@ -2,7 +2,7 @@
 //! concurrency policy, and `cron`/`job` only on the kinds they apply to.
 
 use super::cron::{check_cron, CRON_HINT};
-use super::workload::WorkloadScope;
+use super::scope::WorkloadScope;
 use crate::model::diag::Diagnostic;
 use crate::model::settings::WorkloadKind;
 

@@ -3,7 +3,7 @@
 //! are named validly and actually used.
 
 use super::names::{check_env_name, invalid_dns_name, is_dns1123_subdomain};
-use super::workload::WorkloadScope;
+use super::scope::WorkloadScope;
 use crate::model::defaults::{is_placeholder, is_secret_key};
 use crate::model::diag::{join, Diagnostic};
 use crate::model::SETTINGS_FILE;

@@ -5,7 +5,7 @@ use super::image::check_image;
 use super::names::{invalid_dns_name, is_dns1123_label};
 use super::probes::{check_probe_handlers, check_probes};
 use super::resources::check_resources;
-use super::workload::WorkloadScope;
+use super::scope::WorkloadScope;
 use crate::model::defaults::{is_placeholder, is_secret_key};
 use crate::model::diag::{join, Diagnostic};
 use crate::model::settings::{ExtraContainer, Port};

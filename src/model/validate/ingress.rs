@@ -2,7 +2,7 @@
 //! Secret name.
 
 use super::names::{invalid_dns_name, is_dns1123_subdomain};
-use super::workload::WorkloadScope;
+use super::scope::WorkloadScope;
 use crate::model::diag::Diagnostic;
 
 pub(super) fn ingress_rules(s: &WorkloadScope, out: &mut Vec<Diagnostic>) {

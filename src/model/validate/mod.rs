@@ -18,6 +18,7 @@ mod quota;
 mod resources;
 mod scaling;
 mod scheduling;
+mod scope;
 mod secrets;
 mod settings;
 mod spec;

@@ -2,7 +2,7 @@
 //! the namespace's ResourceQuota, pods included.
 
 use super::resources::parse_quantity;
-use super::workload::WorkloadScope;
+use super::scope::WorkloadScope;
 use crate::model::diag::Diagnostic;
 use crate::model::effective::{quota_amounts, quota_pods, resolve_resources, QuotaAmount};
 use crate::model::platform::{CpuMemory, Quantityish};

@@ -2,7 +2,7 @@
 //! PodDisruptionBudget only on long-running kinds and with consistent
 //! numbers, and a rollout that can make progress.
 
-use super::workload::WorkloadScope;
+use super::scope::WorkloadScope;
 use crate::model::diag::Diagnostic;
 use crate::model::settings::IntOrPercent;
 

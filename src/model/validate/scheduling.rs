@@ -1,7 +1,7 @@
 //! Toleration rules: known operators and effects, and no value with
 //! `Exists`.
 
-use super::workload::WorkloadScope;
+use super::scope::WorkloadScope;
 use crate::model::diag::{join, Diagnostic};
 use crate::model::SETTINGS_FILE;
 

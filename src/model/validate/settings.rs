@@ -4,7 +4,8 @@
 use super::image::image_rules;
 use super::names::{invalid_dns_name, is_dns1123_label, is_dns1123_subdomain};
 use super::quota::{quota_rules, Usage};
-use super::workload::{workload_rules, WorkloadScope};
+use super::scope::WorkloadScope;
+use super::workload::workload_rules;
 use crate::model::defaults;
 use crate::model::diag::Diagnostic;
 use crate::model::effective::{effective_workloads, namespace_name};

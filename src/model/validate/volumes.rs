@@ -4,7 +4,7 @@
 
 use super::names::is_dns1123_label;
 use super::resources::parse_quantity;
-use super::workload::WorkloadScope;
+use super::scope::WorkloadScope;
 use crate::model::diag::{join, Diagnostic};
 use crate::model::settings::{Volume, WorkloadConfig};
 use crate::model::SETTINGS_FILE;
