@@ -1,6 +1,7 @@
 //! The settings as rendering and validation both see them: the enabled
 //! workloads after overlays, their resources after presets and defaults,
-//! and the namespace name. Plain settings merging, no Kubernetes objects.
+//! the namespace name and its quota amounts. Plain settings merging, no
+//! Kubernetes objects.
 
 use super::defaults::{self, EnvDefaults};
 use super::platform::{CpuMemory, Quantityish};

@@ -2,8 +2,8 @@
 //! sidecars and its init containers, each with resources, the restricted
 //! security context, environment, ports and probes.
 
+use super::container_env::{env_list, EnvSources};
 use super::context::cpu_memory_json;
-use super::env::{env_list, EnvSources};
 use super::probes::probes_for;
 use super::volumes::{tmp_mount, PodVolumes};
 use crate::model::effective::{resolve_resources, EffectiveWorkload};

@@ -4,10 +4,10 @@
 //! Rendering assumes [`crate::model::validate`] passed; it still never panics
 //! on odd input, it just renders what it was given.
 
+mod container_env;
 mod containers;
 mod context;
 mod controller;
-mod env;
 mod exposure;
 mod identity;
 mod namespace;
@@ -26,10 +26,10 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+use crate::names::PLATFORM_CONFIGMAP;
+
 /// Kept here too: the CLI names a product's namespace through `render`.
 pub use crate::model::effective::namespace_name;
-
-use crate::names::PLATFORM_CONFIGMAP;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DesiredSet {

@@ -2,9 +2,9 @@
 //! security context, scheduling (node selector, tolerations, affinity) and
 //! the config hash that rolls the pods when configuration changes.
 
+use super::container_env::env_sources;
 use super::containers::ContainerContext;
 use super::context::{string_map, Ctx};
-use super::env::env_sources;
 use super::identity::service_account_name;
 use super::volumes::declared_volumes;
 use crate::model::defaults::{self, EnvDefaults};
