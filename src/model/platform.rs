@@ -158,6 +158,16 @@ pub struct CpuMemory {
     pub memory: Quantityish,
 }
 
+impl CpuMemory {
+    /// From a `(cpu, memory)` pair of quantity texts.
+    pub fn of((cpu, memory): (&str, &str)) -> CpuMemory {
+        CpuMemory {
+            cpu: Quantityish::Text(cpu.into()),
+            memory: Quantityish::Text(memory.into()),
+        }
+    }
+}
+
 /// YAML lets `cpu: 2` or `cpu: 0.5` arrive as numbers; Kubernetes wants
 /// strings. Accept both and keep the spelling.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]

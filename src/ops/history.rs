@@ -2,15 +2,15 @@
 
 use super::OpsError;
 use crate::cluster::Cluster;
+use crate::model::effective::namespace_name;
 use crate::model::Product;
-use crate::render;
 use crate::state::{History, RevisionMeta};
 
 /// The history of `product` in its environment's namespace.
 pub fn history_of<'a>(cluster: &'a Cluster, product: &Product) -> History<'a> {
     History::new(
         cluster,
-        &render::namespace_name(product),
+        &namespace_name(product),
         &product.spec.metadata.name,
         product.env.as_str(),
     )

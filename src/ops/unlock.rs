@@ -2,8 +2,8 @@
 
 use super::OpsError;
 use crate::cluster::Cluster;
+use crate::model::effective::namespace_name;
 use crate::model::Product;
-use crate::render::namespace_name;
 
 /// Removes the lock of the product's namespace after checking that no
 /// apply holds it; the namespace, and whether there was a lock.

@@ -4,21 +4,32 @@
 //! Rendering assumes [`crate::model::validate`] passed; it still never panics
 //! on odd input, it just renders what it was given.
 
+mod container_env;
+mod containers;
+mod context;
+mod controller;
+mod exposure;
+mod identity;
 mod namespace;
+mod network;
+mod platform;
+mod pod;
+mod probes;
+mod volumes;
 mod workload;
 
-use crate::model::{quantity, Environment, Product};
+use crate::model::effective::effective_workloads;
+use crate::model::{Environment, Product};
 use crate::object::{Object, ObjectKey};
+use context::{configmap_hash, Ctx};
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
 
-pub use workload::{effective as effective_workloads, resolve_resources, EffectiveWorkload};
+use crate::names::PLATFORM_CONFIGMAP;
 
-use crate::names::{
-    LABEL_ENVIRONMENT, LABEL_MANAGED_BY, LABEL_PRODUCT, MANAGED_BY, PLATFORM_CONFIGMAP,
-};
+/// Kept here too: the CLI names a product's namespace through `render`.
+use crate::model::effective::namespace_name;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DesiredSet {
@@ -62,74 +73,6 @@ impl DesiredSet {
     }
 }
 
-/// Context shared by every object of one render.
-pub(crate) struct Ctx<'a> {
-    pub product: &'a Product,
-    pub name: &'a str,
-    pub version: &'a str,
-    pub namespace: String,
-    pub env: Environment,
-}
-
-impl Ctx<'_> {
-    pub fn instance(&self) -> String {
-        format!("{}-{}", self.name, self.env)
-    }
-
-    /// The labels every object carries.
-    pub fn labels(&self, component: &str, name: &str) -> Map<String, Value> {
-        let mut labels = Map::new();
-        let mut put = |k: &str, v: &str| {
-            labels.insert(k.to_string(), Value::String(v.to_string()));
-        };
-        put("app.kubernetes.io/name", name);
-        put("app.kubernetes.io/instance", &self.instance());
-        put("app.kubernetes.io/version", &label_value(self.version));
-        put("app.kubernetes.io/component", component);
-        put("app.kubernetes.io/part-of", self.name);
-        put(LABEL_MANAGED_BY, MANAGED_BY);
-        put(LABEL_PRODUCT, self.name);
-        put(LABEL_ENVIRONMENT, self.env.as_str());
-        labels
-    }
-
-    pub fn metadata(&self, name: &str, component: &str) -> Value {
-        json!({
-            "name": name,
-            "namespace": self.namespace,
-            "labels": self.labels(component, name),
-        })
-    }
-}
-
-/// Label values are limited to 63 characters of `[A-Za-z0-9._-]`; a semver
-/// build suffix (`+abc`) is not allowed.
-fn label_value(text: &str) -> String {
-    let cleaned: String = text
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "._-".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(63)
-        .collect();
-    cleaned
-        .trim_matches(|c: char| !c.is_ascii_alphanumeric())
-        .to_string()
-}
-
-pub fn namespace_name(product: &Product) -> String {
-    product
-        .settings
-        .namespace
-        .name
-        .clone()
-        .unwrap_or_else(|| format!("{}-{}", product.spec.metadata.name, product.env))
-}
-
 /// Renders the full desired set for the product's environment.
 pub fn render(product: &Product) -> DesiredSet {
     let ctx = Ctx {
@@ -139,30 +82,30 @@ pub fn render(product: &Product) -> DesiredSet {
         namespace: namespace_name(product),
         env: product.env,
     };
-    let workloads = workload::effective(product);
-    let platform_config = namespace::platform_configmap(&ctx);
+    let workloads = effective_workloads(product);
+    let platform_config = platform::platform_configmap(&ctx);
     let platform_hash = configmap_hash(&platform_config);
 
     let mut objects = vec![
         namespace::namespace(&ctx),
         namespace::resource_quota(&ctx),
         namespace::limit_range(&ctx),
-        namespace::service_account(&ctx),
+        identity::service_account(&ctx),
     ];
     let referenced_secrets: Vec<String> = workloads
         .iter()
         .flat_map(|w| w.secret_names())
-        .chain(namespace::plugin_secret_refs(&ctx))
+        .chain(platform::plugin_secret_refs(&ctx))
         .collect();
     let mut configmap_names = vec![PLATFORM_CONFIGMAP.to_string()];
     configmap_names.extend(workloads.iter().filter_map(|w| w.configmap_name()));
-    objects.push(namespace::role(&ctx, &referenced_secrets, &configmap_names));
-    objects.push(namespace::role_binding(&ctx));
+    objects.push(identity::role(&ctx, &referenced_secrets, &configmap_names));
+    objects.push(identity::role_binding(&ctx));
     objects.push(platform_config);
     for w in &workloads {
         objects.extend(workload::render(&ctx, w, &platform_hash));
     }
-    objects.extend(namespace::network_policies(&ctx, &workloads));
+    objects.extend(network::network_policies(&ctx, &workloads));
 
     let objects = objects.into_iter().filter_map(Object::from_value).collect();
     let extra_dependencies = workload::explicit_dependencies(&ctx, &workloads);
@@ -219,38 +162,4 @@ fn order(mut objects: Vec<Object>, extra: &[(ObjectKey, ObjectKey)]) -> Vec<Obje
         .collect();
     objects.sort_by_key(|o| position.get(&o.key()).copied().unwrap_or(usize::MAX));
     objects
-}
-
-/// A short content hash of a ConfigMap's data, put on pod templates so a
-/// configuration change rolls the workload.
-pub(crate) fn configmap_hash(cm: &Value) -> String {
-    let data = cm.get("data").cloned().unwrap_or(Value::Null);
-    let bytes = serde_json::to_vec(&data).unwrap_or_default();
-    hex::encode(&Sha256::digest(&bytes)[..8])
-}
-
-/// A quantity normalised to the canonical spelling the API server returns,
-/// so that a plan right after an apply is empty (`0.5` → `500m`,
-/// `2048Mi` → `2Gi`).
-pub(crate) fn canonical_quantity(text: &str, memory: bool) -> String {
-    match quantity::parse(text) {
-        Some(m) if memory => {
-            // Decimal-suffixed memory stays as written (`1G` is not `1Gi`).
-            if text.ends_with(['k', 'M', 'G', 'T', 'P', 'E']) {
-                text.to_string()
-            } else {
-                m.display_memory()
-            }
-        }
-        Some(m) => m.display_cpu(),
-        None => text.to_string(),
-    }
-}
-
-pub(crate) fn string_map(map: &BTreeMap<String, String>) -> Value {
-    Value::Object(
-        map.iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect(),
-    )
 }

@@ -4,8 +4,8 @@ use crate::cli::args::{ReadOnlyReportArgs, ReportFormat};
 use crate::cli::failure::{exit, Failure};
 use crate::cli::output;
 use crate::cli::terminal::write_stdout;
+use crate::model::effective::namespace_name;
 use crate::ops;
-use crate::render::namespace_name;
 
 pub fn run(args: ReadOnlyReportArgs) -> Result<i32, Failure> {
     let (product, conn) = super::read_only_product(&args.target)?;

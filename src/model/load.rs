@@ -1,0 +1,209 @@
+//! Loading a product directory: floe.yaml, the manifest it names, and the
+//! settings layers merged for one environment.
+
+use super::layers::{check_settings_layer, merge_settings, Layer};
+use super::parse::{parse_typed, parse_typed_keep};
+use super::{
+    defaults, DeploySettings, Diagnostic, Environment, FloeSpec, Manifest, Product,
+    DEFAULT_MANIFEST_FILE, SETTINGS_FILE, SPEC_FILE,
+};
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{file} not found in {dir}")]
+    NotFound {
+        file: String,
+        dir: String,
+        hint: String,
+    },
+    #[error("cannot read {file}")]
+    Read {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{} problem(s) in the inputs", .0.iter().filter(|d| d.is_error()).count())]
+    Invalid(Vec<Diagnostic>),
+}
+
+impl LoadError {
+    pub fn hint(&self) -> Option<&str> {
+        match self {
+            LoadError::NotFound { hint, .. } => Some(hint),
+            LoadError::Read { .. } => Some("check the file's permissions"),
+            LoadError::Invalid(_) => None,
+        }
+    }
+
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        match self {
+            LoadError::Invalid(diags) => diags,
+            _ => &[],
+        }
+    }
+}
+
+/// Reads and type-checks the product in `dir` for `env`. Semantic rules are
+/// applied separately by [`super::validate::validate`].
+pub fn load(dir: &Path, env: Environment, image: Option<&str>) -> Result<Product, LoadError> {
+    let mut diags = Vec::new();
+    let spec_text = read_required(
+        dir,
+        SPEC_FILE,
+        "run floe in a product directory or pass it: `floe validate path/to/product --env dev`",
+    )?;
+    let spec: Option<FloeSpec> = parse_typed(SPEC_FILE, &spec_text, &mut diags);
+    let manifest = read_manifest(dir, spec.as_ref(), &mut diags)?;
+    let mut warnings = unknown_manifest_keys(&manifest);
+    let layers = settings_layers(dir, env, spec.as_ref(), &manifest, &mut diags)?;
+    let settings = merge_settings(&layers, env, &mut diags);
+
+    if diags.iter().any(Diagnostic::is_error) {
+        return Err(LoadError::Invalid(diags));
+    }
+    // Both are Some when no error was recorded.
+    let (Some(spec), Some(settings)) = (spec, settings) else {
+        return Err(LoadError::Invalid(diags));
+    };
+    warnings.extend(diags);
+    Ok(Product {
+        dir: dir.to_path_buf(),
+        env,
+        spec,
+        manifest: manifest.manifest,
+        manifest_file: manifest.file,
+        settings,
+        image_override: image.map(str::to_string),
+        warnings,
+    })
+}
+
+/// The manifest as read: its file name as the user wrote it, the parsed
+/// manifest and its text (empty when not read).
+struct ManifestInput {
+    file: String,
+    manifest: Option<Manifest>,
+    text: String,
+}
+
+/// Reads the manifest floe.yaml names (by default `manifest.yaml`, which
+/// may be missing). An OCI reference is an error: deploying needs it local.
+fn read_manifest(
+    dir: &Path,
+    spec: Option<&FloeSpec>,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<ManifestInput, LoadError> {
+    let named = spec
+        .and_then(|s| s.platform.as_ref())
+        .map(|p| p.manifest.clone());
+    let file = named
+        .clone()
+        .unwrap_or_else(|| DEFAULT_MANIFEST_FILE.to_string());
+    let mut input = ManifestInput {
+        file,
+        manifest: None,
+        text: String::new(),
+    };
+    if input.file.starts_with("oci://") {
+        diags.push(
+            Diagnostic::error(SPEC_FILE, "platform.manifest", format!("manifest reference {:?} is an OCI reference", input.file))
+                .with_hint("deploying from a local directory needs a local manifest: pull it next to floe.yaml and set `platform.manifest: ./manifest.yaml`"),
+        );
+        return Ok(input);
+    }
+    let path = dir.join(&input.file);
+    if path.is_file() {
+        input.text = read_file(&path, &input.file)?;
+        input.manifest = parse_typed::<Manifest>(&input.file, &input.text, diags);
+    } else if named.is_some() {
+        return Err(LoadError::NotFound {
+            file: input.file,
+            dir: dir.display().to_string(),
+            hint: "floe.yaml's `platform.manifest` names a file relative to the product directory"
+                .to_string(),
+        });
+    }
+    Ok(input)
+}
+
+fn unknown_manifest_keys(input: &ManifestInput) -> Vec<Diagnostic> {
+    let Some(m) = &input.manifest else {
+        return Vec::new();
+    };
+    m.unknown
+        .keys()
+        .map(|key| {
+            Diagnostic::warning(&input.file, key.clone(), "unknown top-level key (ignored)")
+                .with_hint("floe reads deployment defaults from the `deployment:` key")
+        })
+        .collect()
+}
+
+/// Settings: the default workloads first, the manifest's `deployment:` over
+/// them, floe-deploy.yaml over that; each side's overlay for the
+/// environment is applied later, in the same order.
+fn settings_layers(
+    dir: &Path,
+    env: Environment,
+    spec: Option<&FloeSpec>,
+    manifest: &ManifestInput,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<Vec<Layer>, LoadError> {
+    let mut layers: Vec<Layer> = Vec::new();
+    if let Some(spec) = spec {
+        layers.push(Layer {
+            file: "(defaults)".into(),
+            prefix: String::new(),
+            value: defaults::default_workloads(spec, env),
+            text: String::new(),
+        });
+    }
+    let file = &manifest.file;
+    if let Some(base) = manifest
+        .manifest
+        .as_ref()
+        .and_then(|m| m.deployment.clone())
+    {
+        if check_settings_layer(file, "deployment", &base, &manifest.text, diags) {
+            layers.push(Layer {
+                file: file.clone(),
+                prefix: "deployment".into(),
+                value: base,
+                text: manifest.text.clone(),
+            });
+        }
+    }
+    let settings_path = dir.join(SETTINGS_FILE);
+    if settings_path.is_file() {
+        let text = read_file(&settings_path, SETTINGS_FILE)?;
+        if let Some(value) = parse_typed_keep::<DeploySettings>(SETTINGS_FILE, &text, diags) {
+            layers.push(Layer {
+                file: SETTINGS_FILE.to_string(),
+                prefix: String::new(),
+                value,
+                text,
+            });
+        }
+    }
+    Ok(layers)
+}
+
+fn read_required(dir: &Path, file: &str, hint: &str) -> Result<String, LoadError> {
+    let path = dir.join(file);
+    if !path.is_file() {
+        return Err(LoadError::NotFound {
+            file: file.to_string(),
+            dir: dir.display().to_string(),
+            hint: hint.to_string(),
+        });
+    }
+    read_file(&path, file)
+}
+
+fn read_file(path: &Path, file: &str) -> Result<String, LoadError> {
+    std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+        file: file.to_string(),
+        source,
+    })
+}

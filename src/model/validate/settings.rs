@@ -1,0 +1,60 @@
+//! Rules for the merged deployment settings: namespace-level names, then
+//! the shared image, each workload, and the quota their pods add up to.
+
+use super::image::image_rules;
+use super::names::{invalid_dns_name, is_dns1123_label, is_dns1123_subdomain};
+use super::quota::{quota_rules, Usage};
+use super::scope::WorkloadScope;
+use super::workload::workload_rules;
+use crate::model::defaults;
+use crate::model::diag::Diagnostic;
+use crate::model::effective::{effective_workloads, namespace_name};
+use crate::model::Product;
+use std::collections::BTreeSet;
+
+pub(super) fn settings_rules(p: &Product, out: &mut Vec<Diagnostic>) {
+    let env = defaults::for_env(p.env);
+    namespace_rules(p, out);
+    let workloads = effective_workloads(p);
+    let names: BTreeSet<&str> = workloads.iter().map(|w| w.name.as_str()).collect();
+    image_rules(p, &workloads, &env, out);
+    let mut usage = Usage::default();
+    for w in &workloads {
+        let scope = WorkloadScope::new(p, w, &env);
+        workload_rules(&scope, &names, out);
+        usage.add(&scope);
+    }
+    quota_rules(p, &usage, out);
+}
+
+/// The namespace name, the pull Secrets and the namespaces allowed in.
+fn namespace_rules(p: &Product, out: &mut Vec<Diagnostic>) {
+    let ns = namespace_name(p);
+    if !is_dns1123_label(&ns) {
+        out.push(invalid_dns_name("namespace.name", "namespace name", &ns));
+    }
+    for (i, s) in p.settings.image_pull_secrets.iter().enumerate() {
+        if !is_dns1123_subdomain(s) {
+            out.push(invalid_dns_name(
+                format!("imagePullSecrets[{i}]"),
+                "Secret name",
+                s,
+            ));
+        }
+    }
+    let allowed = p
+        .settings
+        .namespace
+        .ingress_from_namespaces
+        .iter()
+        .flatten();
+    for (i, n) in allowed.enumerate() {
+        if !is_dns1123_label(n) {
+            out.push(invalid_dns_name(
+                format!("namespace.ingressFromNamespaces[{i}]"),
+                "namespace name",
+                n,
+            ));
+        }
+    }
+}
