@@ -6,14 +6,13 @@
 //! reason, and still returns the full report.
 
 pub mod diagnose;
-pub mod health;
 pub mod session;
 
-use crate::cluster::{kind_info, Cluster};
+use crate::cluster::Cluster;
+use crate::kinds::{self, Health, Kind, PodRefusals, WaitOn};
 use crate::names::FIELD_MANAGER;
 use crate::plan::{Action, Change, Plan};
 use futures::stream::{FuturesUnordered, StreamExt};
-use health::Health;
 use kube::api::{DeleteParams, Patch, PatchParams};
 use serde::Serialize;
 use serde_json::Value;
@@ -373,9 +372,9 @@ async fn run_change(
     mut cancel: tokio::sync::watch::Receiver<bool>,
 ) -> Result<String, StepFailure> {
     let key = &change.key;
-    let info = kind_info(&key.group, &key.kind)
+    let kind = kinds::of(&key.group, &key.kind)
         .ok_or_else(|| StepFailure::plain(format!("{} is not a kind floe manages", key.kind)))?;
-    let api = cluster.api(info, &key.namespace);
+    let api = cluster.api(kind.info(), &key.namespace);
     let deadline = (Instant::now() + options.object_timeout).min(overall_deadline);
 
     if matches!(change.action, Action::Delete | Action::Replace) {
@@ -443,6 +442,7 @@ async fn run_change(
         cluster,
         plan,
         change,
+        kind,
         &api,
         options,
         deadline,
@@ -450,15 +450,16 @@ async fn run_change(
         &mut cancel,
     )
     .await?;
-    if key.kind == "Service" {
+    if kind.wait_on() == WaitOn::Endpoints {
         let ready = wait_endpoints(cluster, change, body, options, deadline, &mut cancel).await?;
         if let Some(n) = ready {
             return Ok(format!("{verb}, {n} endpoint(s) ready"));
         }
     }
-    Ok(match key.kind.as_str() {
-        "Deployment" | "StatefulSet" | "Job" | "Namespace" => format!("{verb}, ready"),
-        _ => verb.to_string(),
+    Ok(if kind.reports_ready() {
+        format!("{verb}, ready")
+    } else {
+        verb.to_string()
     })
 }
 
@@ -485,6 +486,7 @@ async fn wait_healthy(
     cluster: &Cluster,
     plan: &Plan,
     change: &Change,
+    kind: &dyn Kind,
     api: &kube::Api<kube::api::DynamicObject>,
     options: &ApplyOptions,
     deadline: Instant,
@@ -508,7 +510,7 @@ async fn wait_healthy(
                 )))
             }
         };
-        match health::check(&key.kind, &live) {
+        match kind.health(&live) {
             Health::Ready => return Ok(()),
             Health::Failed(reason) => {
                 let diagnosis =
@@ -525,20 +527,23 @@ async fn wait_healthy(
                 }
                 // Pods that cannot recover without a change fail the
                 // workload early, with the pod's own reason.
-                if matches!(key.kind.as_str(), "Deployment" | "StatefulSet" | "Job")
-                    && last_pod_check.elapsed() >= Duration::from_secs(2)
-                {
+                if let (WaitOn::Pods { refusals }, true) = (
+                    kind.wait_on(),
+                    last_pod_check.elapsed() >= Duration::from_secs(2),
+                ) {
                     last_pod_check = Instant::now();
                     let pods = diagnose::pods_of(cluster, &plan.namespace, &live, 20).await;
-                    let mut stuck = pods.iter().find_map(diagnose::stuck_reason);
+                    let mut stuck = pods.iter().find_map(kinds::stuck_reason);
                     // No pods at all: admission (quota, LimitRange) may be
                     // refusing them; the ReplicaSet says so first.
                     if stuck.is_none() && pods.is_empty() {
-                        stuck = match key.kind.as_str() {
-                            "Deployment" => {
+                        stuck = match refusals {
+                            PodRefusals::ReplicaSetCondition => {
                                 diagnose::replica_failure(cluster, &plan.namespace, &live).await
                             }
-                            _ => diagnose::failed_create(cluster, &plan.namespace, &key.name).await,
+                            PodRefusals::FailedCreateEvent => {
+                                diagnose::failed_create(cluster, &plan.namespace, &key.name).await
+                            }
                         };
                     }
                     match (&stuck, stuck_since) {

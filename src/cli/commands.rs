@@ -10,6 +10,7 @@ use crate::apply::session::{self, SessionOptions};
 use crate::apply::{ApplyOptions, Outcome as ObjectResult};
 use crate::cluster::{self, ClusterError};
 use crate::graph::{self, Graph};
+use crate::kinds::{self, Health};
 use crate::model::{self, Diagnostic, LoadError, Product};
 use crate::plan::compute::{PlanError, PlanOptions};
 use crate::plan::{self, render as plan_render};
@@ -976,25 +977,24 @@ fn status_cmd(
     let rows = rt.block_on(async {
         let mut rows = Vec::new();
         for o in &desired.objects {
-            let Some(info) = cluster::kind_info(o.group(), &o.kind) else {
+            let Some(kind) = kinds::of(o.group(), &o.kind) else {
                 continue;
             };
-            let api = c.api(info, o.namespace.as_deref().unwrap_or(""));
+            let api = c.api(kind.info(), o.namespace.as_deref().unwrap_or(""));
             let (state, message) = match api.get_opt(&o.name).await {
                 Ok(None) => ("missing".to_string(), "not in the cluster".to_string()),
                 Ok(Some(live)) => {
                     let live = serde_json::to_value(live).unwrap_or_default();
-                    match crate::apply::health::check(&o.kind, &live) {
-                        crate::apply::health::Health::Ready => {
-                            let detail = crate::apply::health::progress_fraction(&o.kind, &live)
+                    match kind.health(&live) {
+                        Health::Ready => {
+                            let detail = kind
+                                .progress(&live)
                                 .map(|f| format!("{:.0}% ready", f * 100.0))
                                 .unwrap_or_default();
                             ("ready".to_string(), detail)
                         }
-                        crate::apply::health::Health::Progressing(m) => {
-                            ("progressing".to_string(), m)
-                        }
-                        crate::apply::health::Health::Failed(m) => ("failed".to_string(), m),
+                        Health::Progressing(m) => ("progressing".to_string(), m),
+                        Health::Failed(m) => ("failed".to_string(), m),
                     }
                 }
                 Err(e) => {

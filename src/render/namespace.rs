@@ -4,9 +4,9 @@
 
 use super::workload::EffectiveWorkload;
 use super::{canonical_quantity, Ctx};
-use crate::names::PLATFORM_CONFIGMAP;
 use crate::model::defaults::{self, is_placeholder, is_secret_key};
 use crate::model::platform::Quantityish;
+use crate::names::PLATFORM_CONFIGMAP;
 use serde_json::{json, Map, Value};
 
 pub(crate) fn namespace(ctx: &Ctx) -> Value {

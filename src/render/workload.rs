@@ -5,11 +5,11 @@
 
 use super::namespace::{plugin_secret_env, plugin_secret_refs, service_account_name};
 use super::{canonical_quantity, configmap_hash, string_map, Ctx};
-use crate::names::{ANNOTATION_CONFIG_HASH, LABEL_WORKLOAD, PLATFORM_CONFIGMAP};
 use crate::model::defaults::{self, EnvDefaults};
 use crate::model::platform::{CpuMemory, Quantityish};
 use crate::model::settings::*;
 use crate::model::Product;
+use crate::names::{ANNOTATION_CONFIG_HASH, LABEL_WORKLOAD, PLATFORM_CONFIGMAP};
 use crate::object::ObjectKey;
 use serde_json::{json, Map, Value};
 

@@ -325,10 +325,7 @@ fn lease(
             namespace: Some(namespace.to_string()),
             resource_version,
             labels: Some(BTreeMap::from([
-                (
-                    LABEL_MANAGED_BY.to_string(),
-                    MANAGED_BY.to_string(),
-                ),
+                (LABEL_MANAGED_BY.to_string(), MANAGED_BY.to_string()),
                 (LABEL_INTERNAL.to_string(), INTERNAL_LOCK.to_string()),
             ])),
             ..Default::default()
