@@ -2,7 +2,7 @@
 //! waiting reasons, exit codes, readiness, scheduling and admission events.
 
 use crate::cluster::Cluster;
-use crate::kinds::{pod_problems, selector_of};
+use crate::kinds::{pod_problems, selector_of, stuck_reason, PodRefusals};
 use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::api::{Api, ListParams};
 use serde_json::Value;
@@ -115,4 +115,27 @@ pub async fn failed_create(cluster: &Cluster, namespace: &str, name: &str) -> Op
     list.items
         .last()
         .map(|e| format!("FailedCreate: {}", e.message.clone().unwrap_or_default()))
+}
+
+/// Why a workload's pods cannot come up without a change, if they cannot:
+/// a pod's own stuck reason, or with no pods at all, admission (quota,
+/// LimitRange) refusing them, where the kind's controller reports that.
+pub async fn stuck_pods(
+    cluster: &Cluster,
+    namespace: &str,
+    name: &str,
+    live: &Value,
+    refusals: PodRefusals,
+) -> Option<String> {
+    let pods = pods_of(cluster, namespace, live, 20).await;
+    if let Some(reason) = pods.iter().find_map(stuck_reason) {
+        return Some(reason);
+    }
+    if !pods.is_empty() {
+        return None;
+    }
+    match refusals {
+        PodRefusals::ReplicaSetCondition => replica_failure(cluster, namespace, live).await,
+        PodRefusals::FailedCreateEvent => failed_create(cluster, namespace, name).await,
+    }
 }

@@ -7,7 +7,7 @@ use super::{
     PlanFormat, ProductArgs, ProgressFormat, RenderFormat, ReportFormat,
 };
 use crate::apply::session::{self, SessionOptions};
-use crate::apply::{ApplyOptions, Outcome as ObjectResult};
+use crate::apply::{ApplyOptions, ObjectResult};
 use crate::cluster::{self, ClusterError};
 use crate::graph::{self, Graph};
 use crate::kinds::{self, Health};

@@ -227,25 +227,7 @@ impl Graph {
             .chain(prune.iter().map(|o| (o, NodeRole::Delete)))
             .collect();
 
-        let mut graph: DiGraph<Node, Vec<Reason>> =
-            DiGraph::with_capacity(objects.len(), objects.len() * 3);
-        let mut index: HashMap<ObjectKey, NodeIndex> = HashMap::with_capacity(objects.len());
-        for (object, action) in &objects {
-            let key = object.key();
-            if let Some(&existing) = index.get(&key) {
-                return Err(GraphError::DuplicateObject {
-                    key: Box::new(key),
-                    first: graph[existing].action,
-                    second: *action,
-                });
-            }
-            let node = graph.add_node(Node {
-                key: key.clone(),
-                action: *action,
-            });
-            index.insert(key, node);
-        }
-
+        let (graph, index) = add_nodes(&objects)?;
         let mut builder = EdgeBuilder {
             graph,
             index: &index,
@@ -433,6 +415,34 @@ impl Graph {
         found.sort_by_key(|n| self.position[n.index()]);
         found.iter().map(|&n| &self.graph[n]).collect()
     }
+}
+
+/// The petgraph under [`Graph`]: nodes are objects, edge weights the reasons.
+type NodeGraph = DiGraph<Node, Vec<Reason>>;
+
+/// One node per object, in the order given (the rules rely on it), and the
+/// index by key; an object given twice is an error.
+fn add_nodes(
+    objects: &[(&Object, NodeRole)],
+) -> Result<(NodeGraph, HashMap<ObjectKey, NodeIndex>), GraphError> {
+    let mut graph: NodeGraph = DiGraph::with_capacity(objects.len(), objects.len() * 3);
+    let mut index: HashMap<ObjectKey, NodeIndex> = HashMap::with_capacity(objects.len());
+    for (object, action) in objects {
+        let key = object.key();
+        if let Some(&existing) = index.get(&key) {
+            return Err(GraphError::DuplicateObject {
+                key: Box::new(key),
+                first: graph[existing].action,
+                second: *action,
+            });
+        }
+        let node = graph.add_node(Node {
+            key: key.clone(),
+            action: *action,
+        });
+        index.insert(key, node);
+    }
+    Ok((graph, index))
 }
 
 /// Adds edges while the rules run; owns the de-duplication of node pairs so
