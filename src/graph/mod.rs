@@ -518,8 +518,8 @@ impl EdgeBuilder<'_> {
 /// applies by kind rank, deletes by reversed kind rank, then by key.
 fn tie_positions(graph: &DiGraph<Node, Vec<Reason>>) -> Vec<usize> {
     let mut nodes: Vec<NodeIndex> = graph.node_indices().collect();
-    // Keys are unique, so an unstable sort gives the same (faster) result.
-    nodes.sort_unstable_by(|&a, &b| tie_key(&graph[a]).cmp(&tie_key(&graph[b])));
+    // The rank is a registry lookup: compute each node's key once.
+    nodes.sort_by_cached_key(|&n| tie_key(&graph[n]));
     let mut tie = vec![0; graph.node_count()];
     for (i, n) in nodes.iter().enumerate() {
         tie[n.index()] = i;
