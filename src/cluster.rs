@@ -1,5 +1,7 @@
-//! Connecting to a cluster and the API resources floe works with.
+//! Connecting to a cluster, and API access to the kinds floe works with
+//! (what they are is [`crate::kinds`]'s knowledge).
 
+use crate::kinds::KindInfo;
 use kube::api::{Api, ApiResource, DynamicObject};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::core::GroupVersionKind;
@@ -111,9 +113,9 @@ impl Cluster {
     }
 
     /// A dynamic API for `kind` in `namespace` (cluster-scoped when empty).
-    pub fn api(&self, resource: &KindInfo, namespace: &str) -> Api<DynamicObject> {
-        let ar = resource.api_resource();
-        if resource.namespaced && !namespace.is_empty() {
+    pub fn api(&self, kind: &KindInfo, namespace: &str) -> Api<DynamicObject> {
+        let ar = api_resource(kind);
+        if kind.namespaced && !namespace.is_empty() {
             Api::namespaced_with(self.client.clone(), namespace, &ar)
         } else {
             Api::all_with(self.client.clone(), &ar)
@@ -121,162 +123,8 @@ impl Cluster {
     }
 }
 
-/// The kinds floe renders and owns, with what the API needs to address them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KindInfo {
-    pub group: &'static str,
-    pub version: &'static str,
-    pub kind: &'static str,
-    pub plural: &'static str,
-    pub namespaced: bool,
-}
-
-impl KindInfo {
-    pub fn api_resource(&self) -> ApiResource {
-        let gvk = GroupVersionKind::gvk(self.group, self.version, self.kind);
-        ApiResource::from_gvk_with_plural(&gvk, self.plural)
-    }
-
-    pub fn api_version(&self) -> String {
-        if self.group.is_empty() {
-            self.version.to_string()
-        } else {
-            format!("{}/{}", self.group, self.version)
-        }
-    }
-}
-
-pub const MANAGED_KINDS: [KindInfo; 18] = [
-    KindInfo {
-        group: "",
-        version: "v1",
-        kind: "Namespace",
-        plural: "namespaces",
-        namespaced: false,
-    },
-    KindInfo {
-        group: "",
-        version: "v1",
-        kind: "ResourceQuota",
-        plural: "resourcequotas",
-        namespaced: true,
-    },
-    KindInfo {
-        group: "",
-        version: "v1",
-        kind: "LimitRange",
-        plural: "limitranges",
-        namespaced: true,
-    },
-    KindInfo {
-        group: "",
-        version: "v1",
-        kind: "ServiceAccount",
-        plural: "serviceaccounts",
-        namespaced: true,
-    },
-    KindInfo {
-        group: "rbac.authorization.k8s.io",
-        version: "v1",
-        kind: "Role",
-        plural: "roles",
-        namespaced: true,
-    },
-    KindInfo {
-        group: "rbac.authorization.k8s.io",
-        version: "v1",
-        kind: "RoleBinding",
-        plural: "rolebindings",
-        namespaced: true,
-    },
-    KindInfo {
-        group: "",
-        version: "v1",
-        kind: "Secret",
-        plural: "secrets",
-        namespaced: true,
-    },
-    KindInfo {
-        group: "",
-        version: "v1",
-        kind: "ConfigMap",
-        plural: "configmaps",
-        namespaced: true,
-    },
-    KindInfo {
-        group: "",
-        version: "v1",
-        kind: "PersistentVolumeClaim",
-        plural: "persistentvolumeclaims",
-        namespaced: true,
-    },
-    KindInfo {
-        group: "apps",
-        version: "v1",
-        kind: "Deployment",
-        plural: "deployments",
-        namespaced: true,
-    },
-    KindInfo {
-        group: "apps",
-        version: "v1",
-        kind: "StatefulSet",
-        plural: "statefulsets",
-        namespaced: true,
-    },
-    KindInfo {
-        group: "batch",
-        version: "v1",
-        kind: "Job",
-        plural: "jobs",
-        namespaced: true,
-    },
-    KindInfo {
-        group: "batch",
-        version: "v1",
-        kind: "CronJob",
-        plural: "cronjobs",
-        namespaced: true,
-    },
-    KindInfo {
-        group: "",
-        version: "v1",
-        kind: "Service",
-        plural: "services",
-        namespaced: true,
-    },
-    KindInfo {
-        group: "networking.k8s.io",
-        version: "v1",
-        kind: "Ingress",
-        plural: "ingresses",
-        namespaced: true,
-    },
-    KindInfo {
-        group: "autoscaling",
-        version: "v2",
-        kind: "HorizontalPodAutoscaler",
-        plural: "horizontalpodautoscalers",
-        namespaced: true,
-    },
-    KindInfo {
-        group: "policy",
-        version: "v1",
-        kind: "PodDisruptionBudget",
-        plural: "poddisruptionbudgets",
-        namespaced: true,
-    },
-    KindInfo {
-        group: "networking.k8s.io",
-        version: "v1",
-        kind: "NetworkPolicy",
-        plural: "networkpolicies",
-        namespaced: true,
-    },
-];
-
-pub fn kind_info(group: &str, kind: &str) -> Option<&'static KindInfo> {
-    MANAGED_KINDS
-        .iter()
-        .find(|k| k.group == group && k.kind == kind)
+/// What the API needs to address a kind.
+fn api_resource(info: &KindInfo) -> ApiResource {
+    let gvk = GroupVersionKind::gvk(info.group, info.version, info.kind);
+    ApiResource::from_gvk_with_plural(&gvk, info.plural)
 }

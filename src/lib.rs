@@ -7,6 +7,7 @@ pub mod apply;
 pub mod cli;
 pub mod cluster;
 pub mod graph;
+pub mod kinds;
 pub mod model;
 pub mod names;
 pub mod object;

@@ -5,7 +5,7 @@
 mod support;
 
 use floe::apply::session::{self, SessionOptions, SessionReport};
-use floe::apply::{ApplyOptions, Outcome, Silent};
+use floe::apply::{ApplyOptions, ObjectResult, Silent};
 use floe::model::{self, Environment, Product};
 use floe::plan::compute::{check_fresh, plan, PlanOptions, StaleError};
 use floe::plan::Plan;
@@ -74,7 +74,7 @@ fn with_fault(mut desired: DesiredSet, workload: &str, fault: &str) -> DesiredSe
     desired
 }
 
-fn outcome<'a>(report: &'a SessionReport, address: &str) -> &'a Outcome {
+fn outcome<'a>(report: &'a SessionReport, address: &str) -> &'a ObjectResult {
     &report
         .report
         .objects
@@ -91,14 +91,14 @@ fn outcome<'a>(report: &'a SessionReport, address: &str) -> &'a Outcome {
 
 fn failed_text(report: &SessionReport, address: &str) -> String {
     match outcome(report, address) {
-        Outcome::Failed { reason, diagnosis } => format!("{reason}\n{}", diagnosis.join("\n")),
+        ObjectResult::Failed { reason, diagnosis } => format!("{reason}\n{}", diagnosis.join("\n")),
         other => panic!("{address} should have failed, got {other:?}"),
     }
 }
 
 fn assert_skipped_because(report: &SessionReport, address: &str, failed: &str) {
     match outcome(report, address) {
-        Outcome::Skipped { reason } => assert!(
+        ObjectResult::Skipped { reason } => assert!(
             reason.contains(failed),
             "{address} skipped for the wrong reason: {reason}"
         ),
@@ -126,13 +126,13 @@ async fn fresh_deploy_is_ready_and_a_second_apply_changes_nothing() {
             report.report.objects
         );
         assert!(
-            matches!(outcome(&report, "deployment/code-location"), Outcome::Done { note, .. } if note.contains("ready"))
+            matches!(outcome(&report, "deployment/code-location"), ObjectResult::Done { note, .. } if note.contains("ready"))
         );
         assert!(
-            matches!(outcome(&report, "job/dbt-run"), Outcome::Done { note, .. } if note.contains("ready"))
+            matches!(outcome(&report, "job/dbt-run"), ObjectResult::Done { note, .. } if note.contains("ready"))
         );
         assert!(
-            matches!(outcome(&report, "service/code-location"), Outcome::Done { note, .. } if note.contains("endpoint(s) ready") && !note.contains(" 0 endpoint")),
+            matches!(outcome(&report, "service/code-location"), ObjectResult::Done { note, .. } if note.contains("endpoint(s) ready") && !note.contains(" 0 endpoint")),
             "the Service waits for its endpoints: {:?}",
             outcome(&report, "service/code-location")
         );

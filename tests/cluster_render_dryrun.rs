@@ -34,7 +34,7 @@ async fn issue_2_every_rendered_object_passes_a_server_side_dry_run_create() {
                 .iter()
                 .find(|o| o.kind == "Namespace")
                 .expect("a namespace");
-            let info = floe::cluster::kind_info("", "Namespace").unwrap();
+            let info = floe::kinds::kind_info("", "Namespace").unwrap();
             let obj: DynamicObject = serde_json::from_value(namespace.body.clone()).unwrap();
             c.api(info, "")
                 .create(&PostParams::default(), &obj)
@@ -46,8 +46,7 @@ async fn issue_2_every_rendered_object_passes_a_server_side_dry_run_create() {
                 field_manager: Some("floe".into()),
             };
             for o in desired.objects.iter().filter(|o| o.kind != "Namespace") {
-                let info =
-                    floe::cluster::kind_info(o.group(), &o.kind).expect("a kind floe manages");
+                let info = floe::kinds::kind_info(o.group(), &o.kind).expect("a kind floe manages");
                 let obj: DynamicObject = serde_json::from_value(o.body.clone()).unwrap();
                 checked += 1;
                 if let Err(e) = c.api(info, &ns).create(&dry, &obj).await {

@@ -1,7 +1,7 @@
 //! The graph's edge rules, ordering and errors, on real YAML objects from
 //! `fixtures/graph/<case>/`.
 
-use floe::graph::{node_id, Action, Graph, GraphError, Reason, Reference};
+use floe::graph::{node_id, Graph, GraphError, NodeRole, Reason, Reference};
 use floe::object::{Object, ObjectKey};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -389,9 +389,9 @@ fn deletions_run_in_reverse_after_every_apply() {
             "namespace/legacy",
         ]
     );
-    let actions: Vec<Action> = graph.order().iter().map(|n| n.action).collect();
-    assert_eq!(actions[..4], [Action::Apply; 4]);
-    assert_eq!(actions[4..], [Action::Delete; 6]);
+    let actions: Vec<NodeRole> = graph.order().iter().map(|n| n.action).collect();
+    assert_eq!(actions[..4], [NodeRole::Apply; 4]);
+    assert_eq!(actions[4..], [NodeRole::Delete; 6]);
 
     let all = edges(&graph);
     for expected in [
@@ -427,12 +427,12 @@ fn deletions_run_in_reverse_after_every_apply() {
     let waves = graph.waves();
     let last_apply = waves
         .iter()
-        .rposition(|w| w.iter().any(|n| n.action == Action::Apply))
+        .rposition(|w| w.iter().any(|n| n.action == NodeRole::Apply))
         .expect("applies");
     assert!(waves[..=last_apply]
         .iter()
         .flatten()
-        .all(|n| n.action == Action::Apply));
+        .all(|n| n.action == NodeRole::Apply));
     assert_consistent(&graph);
 }
 

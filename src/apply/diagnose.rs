@@ -2,119 +2,11 @@
 //! waiting reasons, exit codes, readiness, scheduling and admission events.
 
 use crate::cluster::Cluster;
+use crate::kinds::{pod_problems, selector_of, stuck_reason, PodRefusals};
 use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::api::{Api, ListParams};
 use serde_json::Value;
 use std::collections::BTreeMap;
-
-/// Waiting reasons that will not fix themselves without a change.
-pub const STUCK_REASONS: [&str; 6] = [
-    "ImagePullBackOff",
-    "ErrImagePull",
-    "CrashLoopBackOff",
-    "CreateContainerConfigError",
-    "InvalidImageName",
-    "CreateContainerError",
-];
-
-/// A label selector string from a workload's `spec.selector.matchLabels`.
-pub fn selector_of(live: &Value) -> Option<String> {
-    let labels = live.pointer("/spec/selector/matchLabels")?.as_object()?;
-    let parts: Vec<String> = labels
-        .iter()
-        .filter_map(|(k, v)| v.as_str().map(|v| format!("{k}={v}")))
-        .collect();
-    (!parts.is_empty()).then(|| parts.join(","))
-}
-
-/// What is wrong with one pod, if anything, as one line per problem.
-pub fn pod_problems(pod: &Pod) -> Vec<String> {
-    let name = pod.metadata.name.clone().unwrap_or_default();
-    let mut out = Vec::new();
-    let Some(status) = &pod.status else {
-        return out;
-    };
-    for c in status.conditions.iter().flatten() {
-        if c.type_ == "PodScheduled" && c.status == "False" {
-            out.push(format!(
-                "pod {name} cannot be scheduled ({}): {}",
-                c.reason.clone().unwrap_or_default(),
-                c.message.clone().unwrap_or_default()
-            ));
-        }
-    }
-    let statuses = status
-        .init_container_statuses
-        .iter()
-        .flatten()
-        .chain(status.container_statuses.iter().flatten());
-    for cs in statuses {
-        let state = cs.state.as_ref();
-        if let Some(w) = state.and_then(|s| s.waiting.as_ref()) {
-            let reason = w.reason.clone().unwrap_or_default();
-            if reason != "ContainerCreating" && reason != "PodInitializing" {
-                let mut line = format!("pod {name} container {}: {reason}", cs.name);
-                if let Some(m) = w.message.as_ref().filter(|m| !m.is_empty()) {
-                    line.push_str(&format!(" ({m})"));
-                }
-                if let Some(t) = cs.last_state.as_ref().and_then(|l| l.terminated.as_ref()) {
-                    line.push_str(&format!(
-                        "; last exit code {} ({})",
-                        t.exit_code,
-                        t.reason.clone().unwrap_or_default()
-                    ));
-                }
-                out.push(line);
-            }
-        } else if let Some(t) = state.and_then(|s| s.terminated.as_ref()) {
-            if t.exit_code != 0 {
-                out.push(format!(
-                    "pod {name} container {} exited with code {} ({})",
-                    cs.name,
-                    t.exit_code,
-                    t.reason.clone().unwrap_or_default()
-                ));
-            }
-        } else if state.and_then(|s| s.running.as_ref()).is_some() && !cs.ready {
-            out.push(format!(
-                "pod {name} container {} is running but not ready (readiness probe failing)",
-                cs.name
-            ));
-        }
-    }
-    out
-}
-
-/// The waiting reason that will not resolve by itself, if a pod has one.
-pub fn stuck_reason(pod: &Pod) -> Option<String> {
-    let status = pod.status.as_ref()?;
-    for cs in status
-        .init_container_statuses
-        .iter()
-        .flatten()
-        .chain(status.container_statuses.iter().flatten())
-    {
-        if let Some(reason) = cs
-            .state
-            .as_ref()
-            .and_then(|s| s.waiting.as_ref())
-            .and_then(|w| w.reason.clone())
-        {
-            if STUCK_REASONS.contains(&reason.as_str()) {
-                return Some(reason);
-            }
-        }
-    }
-    for c in status.conditions.iter().flatten() {
-        if c.type_ == "PodScheduled"
-            && c.status == "False"
-            && c.reason.as_deref() == Some("Unschedulable")
-        {
-            return Some("Unschedulable".into());
-        }
-    }
-    None
-}
 
 /// Pods of a workload (by its selector), at most `limit`.
 pub async fn pods_of(cluster: &Cluster, namespace: &str, live: &Value, limit: usize) -> Vec<Pod> {
@@ -223,4 +115,27 @@ pub async fn failed_create(cluster: &Cluster, namespace: &str, name: &str) -> Op
     list.items
         .last()
         .map(|e| format!("FailedCreate: {}", e.message.clone().unwrap_or_default()))
+}
+
+/// Why a workload's pods cannot come up without a change, if they cannot:
+/// a pod's own stuck reason, or with no pods at all, admission (quota,
+/// LimitRange) refusing them, where the kind's controller reports that.
+pub async fn stuck_pods(
+    cluster: &Cluster,
+    namespace: &str,
+    name: &str,
+    live: &Value,
+    refusals: PodRefusals,
+) -> Option<String> {
+    let pods = pods_of(cluster, namespace, live, 20).await;
+    if let Some(reason) = pods.iter().find_map(stuck_reason) {
+        return Some(reason);
+    }
+    if !pods.is_empty() {
+        return None;
+    }
+    match refusals {
+        PodRefusals::ReplicaSetCondition => replica_failure(cluster, namespace, live).await,
+        PodRefusals::FailedCreateEvent => failed_create(cluster, namespace, name).await,
+    }
 }

@@ -3,7 +3,8 @@
 //! go back to the previous good revision after a failure.
 
 use super::{apply, ApplyOptions, ApplyReport, Reporter};
-use crate::cluster::{kind_info, Cluster, ClusterError, MANAGED_KINDS};
+use crate::cluster::{Cluster, ClusterError};
+use crate::kinds::{self, kind_info};
 use crate::names::FIELD_MANAGER;
 use crate::plan::compute::{self, PlanError, PlanOptions};
 use crate::plan::{Action, Plan};
@@ -90,7 +91,7 @@ async fn ensure_namespace(cluster: &Cluster, plan: &Plan) -> Result<(), SessionE
     let (Some(body), Action::Create) = (&ns.desired, ns.action) else {
         return Ok(());
     };
-    let info = &MANAGED_KINDS[0];
+    let info = kinds::namespace();
     let api = cluster.api(info, "");
     api.patch(
         &plan.namespace,

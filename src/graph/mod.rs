@@ -24,6 +24,7 @@ mod selector;
 
 pub use render::{node_id, to_dot, to_json, to_mermaid, JSON_FORMAT_VERSION};
 
+use crate::kinds::apply_rank;
 use crate::object::{Object, ObjectKey};
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::Direction;
@@ -38,8 +39,8 @@ pub enum GraphError {
     #[error("{} is given more than once (as {first} and as {second})", describe(.key))]
     DuplicateObject {
         key: Box<ObjectKey>,
-        first: Action,
-        second: Action,
+        first: NodeRole,
+        second: NodeRole,
     },
     /// An explicit dependency names a dependent that is not part of the
     /// deployment; there is nothing to order, so it is most likely a typo.
@@ -75,23 +76,23 @@ fn format_cycle(cycle: &[ObjectKey]) -> String {
 
 /// What happens to a node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Action {
+pub enum NodeRole {
     /// A desired object: created or updated.
     Apply,
     /// An owned live object that is no longer desired: pruned.
     Delete,
 }
 
-impl Action {
+impl NodeRole {
     pub fn as_str(self) -> &'static str {
         match self {
-            Action::Apply => "apply",
-            Action::Delete => "delete",
+            NodeRole::Apply => "apply",
+            NodeRole::Delete => "delete",
         }
     }
 }
 
-impl fmt::Display for Action {
+impl fmt::Display for NodeRole {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
@@ -158,7 +159,7 @@ impl fmt::Display for Reason {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Node {
     pub key: ObjectKey,
-    pub action: Action,
+    pub action: NodeRole,
 }
 
 /// A reference from one object to another, as the dependent states it.
@@ -186,29 +187,6 @@ impl EdgeRef<'_> {
             .map(|r| r.as_str())
             .collect::<Vec<_>>()
             .join(", ")
-    }
-}
-
-/// Tie-break rank of a kind: the order a person would apply a namespace's
-/// objects in when nothing else decides. Unknown kinds go last.
-pub fn kind_rank(kind: &str) -> u8 {
-    match kind {
-        "Namespace" => 0,
-        "ResourceQuota" => 1,
-        "LimitRange" => 2,
-        "ServiceAccount" => 3,
-        "Role" | "ClusterRole" => 4,
-        "RoleBinding" | "ClusterRoleBinding" => 5,
-        "Secret" => 6,
-        "ConfigMap" => 7,
-        "PersistentVolumeClaim" => 8,
-        "StatefulSet" | "Deployment" | "Job" | "CronJob" | "DaemonSet" | "ReplicaSet" | "Pod" => 9,
-        "Service" => 10,
-        "Ingress" => 11,
-        "HorizontalPodAutoscaler" => 12,
-        "PodDisruptionBudget" => 13,
-        "NetworkPolicy" => 14,
-        _ => 15,
     }
 }
 
@@ -243,31 +221,13 @@ impl Graph {
         prune: &[Object],
         extra: &[(ObjectKey, ObjectKey)],
     ) -> Result<Graph, GraphError> {
-        let objects: Vec<(&Object, Action)> = desired
+        let objects: Vec<(&Object, NodeRole)> = desired
             .iter()
-            .map(|o| (o, Action::Apply))
-            .chain(prune.iter().map(|o| (o, Action::Delete)))
+            .map(|o| (o, NodeRole::Apply))
+            .chain(prune.iter().map(|o| (o, NodeRole::Delete)))
             .collect();
 
-        let mut graph: DiGraph<Node, Vec<Reason>> =
-            DiGraph::with_capacity(objects.len(), objects.len() * 3);
-        let mut index: HashMap<ObjectKey, NodeIndex> = HashMap::with_capacity(objects.len());
-        for (object, action) in &objects {
-            let key = object.key();
-            if let Some(&existing) = index.get(&key) {
-                return Err(GraphError::DuplicateObject {
-                    key: Box::new(key),
-                    first: graph[existing].action,
-                    second: *action,
-                });
-            }
-            let node = graph.add_node(Node {
-                key: key.clone(),
-                action: *action,
-            });
-            index.insert(key, node);
-        }
-
+        let (graph, index) = add_nodes(&objects)?;
         let mut builder = EdgeBuilder {
             graph,
             index: &index,
@@ -341,7 +301,8 @@ impl Graph {
     }
 
     /// Every node in a deterministic topological order: dependencies first,
-    /// ties broken by action (applies before deletes), then [`kind_rank`]
+    /// ties broken by action (applies before deletes), then
+    /// [`crate::kinds::apply_rank`]
     /// (reversed for deletes), then key.
     pub fn order(&self) -> Vec<&Node> {
         self.order.iter().map(|&n| &self.graph[n]).collect()
@@ -456,6 +417,34 @@ impl Graph {
     }
 }
 
+/// The petgraph under [`Graph`]: nodes are objects, edge weights the reasons.
+type NodeGraph = DiGraph<Node, Vec<Reason>>;
+
+/// One node per object, in the order given (the rules rely on it), and the
+/// index by key; an object given twice is an error.
+fn add_nodes(
+    objects: &[(&Object, NodeRole)],
+) -> Result<(NodeGraph, HashMap<ObjectKey, NodeIndex>), GraphError> {
+    let mut graph: NodeGraph = DiGraph::with_capacity(objects.len(), objects.len() * 3);
+    let mut index: HashMap<ObjectKey, NodeIndex> = HashMap::with_capacity(objects.len());
+    for (object, action) in objects {
+        let key = object.key();
+        if let Some(&existing) = index.get(&key) {
+            return Err(GraphError::DuplicateObject {
+                key: Box::new(key),
+                first: graph[existing].action,
+                second: *action,
+            });
+        }
+        let node = graph.add_node(Node {
+            key: key.clone(),
+            action: *action,
+        });
+        index.insert(key, node);
+    }
+    Ok((graph, index))
+}
+
 /// Adds edges while the rules run; owns the de-duplication of node pairs so
 /// that adding stays O(1) even for a namespace with thousands of members
 /// (petgraph's `update_edge` scans the node's edge list).
@@ -483,7 +472,7 @@ impl EdgeBuilder<'_> {
                 // A deleted object's references do not matter: it is going away.
                 let is_default_sa =
                     dependency.kind == "ServiceAccount" && dependency.name == "default";
-                if self.graph[dependent].action == Action::Apply && !optional && !is_default_sa {
+                if self.graph[dependent].action == NodeRole::Apply && !optional && !is_default_sa {
                     self.missing.push(Reference {
                         dependent: self.graph[dependent].key.clone(),
                         dependency: dependency.clone(),
@@ -501,8 +490,8 @@ impl EdgeBuilder<'_> {
         // it, so nothing dangles when it goes.
         let names_it = !matches!(reason, Reason::QuotaApplies | Reason::LimitRangeApplies);
         if names_it
-            && dependency_action == Action::Delete
-            && self.graph[dependent].action == Action::Apply
+            && dependency_action == NodeRole::Delete
+            && self.graph[dependent].action == NodeRole::Apply
         {
             self.to_deleted.push(Reference {
                 dependent: self.graph[dependent].key.clone(),
@@ -512,8 +501,8 @@ impl EdgeBuilder<'_> {
         }
         // Deletion flips the order: whatever uses a deleted object goes first.
         let (from, to) = match dependency_action {
-            Action::Apply => (dependency, dependent),
-            Action::Delete => (dependent, dependency),
+            NodeRole::Apply => (dependency, dependent),
+            NodeRole::Delete => (dependent, dependency),
         };
         match self.pairs.get(&(from, to)) {
             Some(&edge) => self.graph[edge].push(reason),
@@ -529,8 +518,8 @@ impl EdgeBuilder<'_> {
 /// applies by kind rank, deletes by reversed kind rank, then by key.
 fn tie_positions(graph: &DiGraph<Node, Vec<Reason>>) -> Vec<usize> {
     let mut nodes: Vec<NodeIndex> = graph.node_indices().collect();
-    // Keys are unique, so an unstable sort gives the same (faster) result.
-    nodes.sort_unstable_by(|&a, &b| tie_key(&graph[a]).cmp(&tie_key(&graph[b])));
+    // The rank is a registry lookup: compute each node's key once.
+    nodes.sort_by_cached_key(|&n| tie_key(&graph[n]));
     let mut tie = vec![0; graph.node_count()];
     for (i, n) in nodes.iter().enumerate() {
         tie[n.index()] = i;
@@ -538,11 +527,11 @@ fn tie_positions(graph: &DiGraph<Node, Vec<Reason>>) -> Vec<usize> {
     tie
 }
 
-fn tie_key(node: &Node) -> (Action, u8, &ObjectKey) {
-    let rank = kind_rank(&node.key.kind);
+fn tie_key(node: &Node) -> (NodeRole, u8, &ObjectKey) {
+    let rank = apply_rank(&node.key.kind);
     let rank = match node.action {
-        Action::Apply => rank,
-        Action::Delete => u8::MAX - rank,
+        NodeRole::Apply => rank,
+        NodeRole::Delete => u8::MAX - rank,
     };
     (node.action, rank, &node.key)
 }
@@ -657,8 +646,8 @@ fn layer(
             .max()
             .unwrap_or(0);
         match graph[n].action {
-            Action::Apply => apply_waves = apply_waves.max(w + 1),
-            Action::Delete => w = w.max(apply_waves),
+            NodeRole::Apply => apply_waves = apply_waves.max(w + 1),
+            NodeRole::Delete => w = w.max(apply_waves),
         }
         wave[n.index()] = w;
     }

@@ -3,7 +3,7 @@
 //! All three list nodes in [`Graph::order`] and edges in [`Graph::edges`]
 //! order, so the same objects always give the same text.
 
-use super::{Action, Graph, Node};
+use super::{Graph, Node, NodeRole};
 use crate::object::ObjectKey;
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
@@ -91,7 +91,7 @@ pub fn to_dot(graph: &Graph) -> String {
     let mut out = String::from("digraph floe {\n  rankdir=LR;\n  node [shape=box];\n");
     for node in graph.order() {
         let mut attrs = format!("label={}", dot_quote(&label(node, with_namespace)));
-        if node.action == Action::Delete {
+        if node.action == NodeRole::Delete {
             attrs.push_str(", style=dashed, color=red");
         }
         let _ = writeln!(out, "  {} [{}];", dot_quote(&node_id(&node.key)), attrs);
@@ -123,7 +123,7 @@ pub fn to_mermaid(graph: &Graph) -> String {
             id,
             mermaid_text(&label(node, with_namespace))
         );
-        if node.action == Action::Delete {
+        if node.action == NodeRole::Delete {
             deleted.push(id);
         }
     }
@@ -150,7 +150,7 @@ fn label(node: &Node, with_namespace: bool) -> String {
     if with_namespace && !node.key.namespace.is_empty() {
         let _ = write!(label, " ({})", node.key.namespace);
     }
-    if node.action == Action::Delete {
+    if node.action == NodeRole::Delete {
         label.push_str(" (delete)");
     }
     label

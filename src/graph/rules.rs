@@ -4,7 +4,7 @@
 //! no reference (validation reports bad objects, the graph must not panic).
 
 use super::selector::{PodLabelIndex, Selector};
-use super::{Action, EdgeBuilder, Reason};
+use super::{EdgeBuilder, NodeRole, Reason};
 use crate::object::{Object, ObjectKey};
 use petgraph::graph::NodeIndex;
 use serde_json::{Map, Value};
@@ -20,7 +20,7 @@ struct Ref {
     optional: bool,
 }
 
-pub(super) fn infer(objects: &[(&Object, Action)], builder: &mut EdgeBuilder<'_>) {
+pub(super) fn infer(objects: &[(&Object, NodeRole)], builder: &mut EdgeBuilder<'_>) {
     let no_labels = Map::new();
     let mut pod_labels = PodLabelIndex::default();
     // Quotas and limit ranges by namespace; few per namespace, so a list each.
@@ -171,111 +171,101 @@ fn pod_spec_references(spec: &Value, namespace: &str, out: &mut Vec<Ref>) {
         }
     }
     for volume in items(spec, "volumes") {
-        if let Some(cm) = volume.get("configMap") {
-            named(
-                out,
-                cm,
-                "name",
-                "ConfigMap",
-                namespace,
-                Reason::MountsConfigMap,
-            );
-        }
-        if let Some(secret) = volume.get("secret") {
-            named(
-                out,
-                secret,
-                "secretName",
-                "Secret",
-                namespace,
-                Reason::MountsSecret,
-            );
-        }
-        if let Some(claim) = volume
-            .get("persistentVolumeClaim")
-            .and_then(|c| str_at(c, "claimName"))
-        {
-            push(
-                out,
-                "PersistentVolumeClaim",
-                namespace,
-                claim,
-                Reason::MountsVolumeClaim,
-            );
-        }
-        if let Some(projected) = volume.get("projected") {
-            for source in items(projected, "sources") {
-                if let Some(cm) = source.get("configMap") {
-                    named(
-                        out,
-                        cm,
-                        "name",
-                        "ConfigMap",
-                        namespace,
-                        Reason::MountsConfigMap,
-                    );
-                }
-                if let Some(secret) = source.get("secret") {
-                    named(
-                        out,
-                        secret,
-                        "name",
-                        "Secret",
-                        namespace,
-                        Reason::MountsSecret,
-                    );
-                }
-            }
-        }
+        volume_references(volume, namespace, out);
     }
     for list in ["containers", "initContainers", "ephemeralContainers"] {
         for container in items(spec, list) {
             for env in items(container, "env") {
                 if let Some(from) = env.get("valueFrom") {
-                    if let Some(cm) = from.get("configMapKeyRef") {
-                        named(
-                            out,
-                            cm,
-                            "name",
-                            "ConfigMap",
-                            namespace,
-                            Reason::EnvFromConfigMap,
-                        );
-                    }
-                    if let Some(secret) = from.get("secretKeyRef") {
-                        named(
-                            out,
-                            secret,
-                            "name",
-                            "Secret",
-                            namespace,
-                            Reason::EnvFromSecret,
-                        );
-                    }
+                    sources(from, &ENV_VALUE_SOURCES, namespace, out);
                 }
             }
             for env_from in items(container, "envFrom") {
-                if let Some(cm) = env_from.get("configMapRef") {
-                    named(
-                        out,
-                        cm,
-                        "name",
-                        "ConfigMap",
-                        namespace,
-                        Reason::EnvFromConfigMap,
-                    );
-                }
-                if let Some(secret) = env_from.get("secretRef") {
-                    named(
-                        out,
-                        secret,
-                        "name",
-                        "Secret",
-                        namespace,
-                        Reason::EnvFromSecret,
-                    );
-                }
+                sources(env_from, &ENV_FROM_SOURCES, namespace, out);
             }
+        }
+    }
+}
+
+/// Where a pod spec fragment names an object: the fragment's field, the
+/// field inside it that holds the name, the kind named, and why.
+struct Source {
+    field: &'static str,
+    name_field: &'static str,
+    kind: &'static str,
+    reason: Reason,
+}
+
+const fn source(
+    field: &'static str,
+    name_field: &'static str,
+    kind: &'static str,
+    reason: Reason,
+) -> Source {
+    Source {
+        field,
+        name_field,
+        kind,
+        reason,
+    }
+}
+
+const VOLUME_SOURCES: [Source; 2] = [
+    source("configMap", "name", "ConfigMap", Reason::MountsConfigMap),
+    source("secret", "secretName", "Secret", Reason::MountsSecret),
+];
+
+const PROJECTED_SOURCES: [Source; 2] = [
+    source("configMap", "name", "ConfigMap", Reason::MountsConfigMap),
+    source("secret", "name", "Secret", Reason::MountsSecret),
+];
+
+const ENV_VALUE_SOURCES: [Source; 2] = [
+    source(
+        "configMapKeyRef",
+        "name",
+        "ConfigMap",
+        Reason::EnvFromConfigMap,
+    ),
+    source("secretKeyRef", "name", "Secret", Reason::EnvFromSecret),
+];
+
+const ENV_FROM_SOURCES: [Source; 2] = [
+    source(
+        "configMapRef",
+        "name",
+        "ConfigMap",
+        Reason::EnvFromConfigMap,
+    ),
+    source("secretRef", "name", "Secret", Reason::EnvFromSecret),
+];
+
+/// The references `value` makes through any of `table`'s fields.
+fn sources(value: &Value, table: &[Source], namespace: &str, out: &mut Vec<Ref>) {
+    for s in table {
+        if let Some(fragment) = value.get(s.field) {
+            named(out, fragment, s.name_field, s.kind, namespace, s.reason);
+        }
+    }
+}
+
+fn volume_references(volume: &Value, namespace: &str, out: &mut Vec<Ref>) {
+    sources(volume, &VOLUME_SOURCES, namespace, out);
+    if let Some(claim) = volume
+        .get("persistentVolumeClaim")
+        .and_then(|c| str_at(c, "claimName"))
+    {
+        push(
+            out,
+            "PersistentVolumeClaim",
+            namespace,
+            claim,
+            Reason::MountsVolumeClaim,
+        );
+    }
+    if let Some(projected) = volume.get("projected") {
+        for source in items(projected, "sources") {
+            sources(source, &PROJECTED_SOURCES, namespace, out);
         }
     }
 }

@@ -1,8 +1,8 @@
 //! What each desired object of a product is in the cluster right now.
 
 use super::OpsError;
-use crate::apply::health::{self, Health};
-use crate::cluster::{self, Cluster};
+use crate::cluster::Cluster;
+use crate::kinds::{self, Health, Kind};
 use crate::model::Environment;
 use crate::model::Product;
 use crate::object::Object;
@@ -77,20 +77,17 @@ async fn object_status(
     cluster: &Cluster,
     object: &Object,
 ) -> Result<Option<ObjectStatus>, OpsError> {
-    let Some(info) = cluster::kind_info(object.group(), &object.kind) else {
+    let Some(kind) = kinds::of(object.group(), &object.kind) else {
         return Ok(None);
     };
-    let api = cluster.api(info, object.namespace.as_deref().unwrap_or(""));
+    let api = cluster.api(kind.info(), object.namespace.as_deref().unwrap_or(""));
     let live = api
         .get_opt(&object.name)
         .await
         .map_err(|e| cluster.classify(e, &format!("reading {}", object.key())))?;
     let (status, message) = match live {
         None => (ObjectState::Missing, "not in the cluster".to_string()),
-        Some(live) => judge(
-            &object.kind,
-            &serde_json::to_value(live).unwrap_or_default(),
-        ),
+        Some(live) => judge(kind, &serde_json::to_value(live).unwrap_or_default()),
     };
     Ok(Some(ObjectStatus {
         object: object.key().to_string(),
@@ -99,10 +96,11 @@ async fn object_status(
     }))
 }
 
-fn judge(kind: &str, live: &serde_json::Value) -> (ObjectState, String) {
-    match health::check(kind, live) {
+fn judge(kind: &dyn Kind, live: &serde_json::Value) -> (ObjectState, String) {
+    match kind.health(live) {
         Health::Ready => {
-            let detail = health::progress_fraction(kind, live)
+            let detail = kind
+                .progress(live)
                 .map(|f| format!("{:.0}% ready", f * 100.0))
                 .unwrap_or_default();
             (ObjectState::Ready, detail)

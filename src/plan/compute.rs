@@ -5,8 +5,9 @@
 use super::normalize::normalize;
 use super::redact::redact;
 use super::{Action, Change, ClusterIdentity, Conflict, Edge, Plan, Summary, FORMAT_VERSION};
-use crate::cluster::{kind_info, Cluster, ClusterError, KindInfo, MANAGED_KINDS};
+use crate::cluster::{Cluster, ClusterError};
 use crate::graph::{Graph, GraphError};
+use crate::kinds::{self, kind_info, Guardrail, KindInfo};
 use crate::names::{LABEL_ENVIRONMENT, LABEL_PRODUCT};
 use crate::object::{Object, ObjectKey};
 use crate::render::DesiredSet;
@@ -75,7 +76,7 @@ pub fn owner_selector(product: &str, environment: &str) -> String {
 /// Reads the live state: the namespace, then one label-selected LIST per
 /// managed kind, concurrently.
 pub async fn observe(cluster: &Cluster, desired: &DesiredSet) -> Result<LiveSet, ClusterError> {
-    let ns_kind = &MANAGED_KINDS[0];
+    let ns_kind = kinds::namespace();
     let ns_api = cluster.api(ns_kind, "");
     let ns = ns_api
         .get_opt(&desired.namespace)
@@ -94,7 +95,7 @@ pub async fn observe(cluster: &Cluster, desired: &DesiredSet) -> Result<LiveSet,
         return Ok(live);
     }
     let selector = owner_selector(&desired.product, desired.environment.as_str());
-    let lists = stream::iter(MANAGED_KINDS.iter().filter(|k| k.namespaced))
+    let lists = stream::iter(kinds::infos().filter(|k| k.namespaced))
         .map(|kind| {
             let api = cluster.api(kind, &desired.namespace);
             let lp = ListParams::default().labels(&selector);
@@ -392,11 +393,12 @@ pub async fn plan(
             Vec::new(),
             rv,
         );
-        c.requires_flag = match o.kind.as_str() {
-            "Namespace" if !options.allow_prune_namespace => Some("--allow-prune-namespace".into()),
-            "PersistentVolumeClaim" | "StatefulSet" if !options.allow_prune_data => {
-                Some("--allow-prune-data".into())
+        let guardrail = kinds::of(o.group(), &o.kind).and_then(|k| k.delete_guardrail());
+        c.requires_flag = match guardrail {
+            Some(Guardrail::Namespace) if !options.allow_prune_namespace => {
+                Some("--allow-prune-namespace".into())
             }
+            Some(Guardrail::Data) if !options.allow_prune_data => Some("--allow-prune-data".into()),
             _ if mass && !options.allow_mass_prune => Some("--allow-mass-prune".into()),
             _ => None,
         };

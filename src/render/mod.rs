@@ -18,6 +18,7 @@ mod probes;
 mod volumes;
 mod workload;
 
+use crate::kinds::apply_rank;
 use crate::model::effective::effective_workloads;
 use crate::model::{Environment, Product};
 use crate::object::{Object, ObjectKey};
@@ -28,7 +29,6 @@ use sha2::{Digest, Sha256};
 
 use crate::names::PLATFORM_CONFIGMAP;
 
-/// Kept here too: the CLI names a product's namespace through `render`.
 use crate::model::effective::namespace_name;
 
 #[derive(Debug, Clone, Serialize)]
@@ -120,36 +120,13 @@ pub fn render(product: &Product) -> DesiredSet {
     }
 }
 
-/// Dependency order by kind, then name: namespace first, its guards next,
-/// identities and configuration, workloads, then what routes to or watches
-/// them. The plan's graph refines this with edges read from the objects.
-pub fn kind_rank(kind: &str) -> u8 {
-    match kind {
-        "Namespace" => 0,
-        "ResourceQuota" => 1,
-        "LimitRange" => 2,
-        "ServiceAccount" => 3,
-        "Role" | "ClusterRole" => 4,
-        "RoleBinding" | "ClusterRoleBinding" => 5,
-        "Secret" => 6,
-        "ConfigMap" => 7,
-        "PersistentVolumeClaim" => 8,
-        "StatefulSet" | "Deployment" | "DaemonSet" => 9,
-        "Job" | "CronJob" => 10,
-        "Service" => 11,
-        "Ingress" => 12,
-        "HorizontalPodAutoscaler" => 13,
-        "PodDisruptionBudget" => 14,
-        "NetworkPolicy" => 15,
-        _ => 16,
-    }
-}
-
-/// Dependency order from the graph; by kind rank when the graph cannot be
-/// built (a `dependsOn` cycle, which validation reports).
+/// Dependency order from the graph; when the graph cannot be built (a
+/// `dependsOn` cycle, which validation reports), by the graph's own
+/// tie-break: kind rank, then group, kind and name.
 fn order(mut objects: Vec<Object>, extra: &[(ObjectKey, ObjectKey)]) -> Vec<Object> {
     objects.sort_by(|a, b| {
-        (kind_rank(&a.kind), &a.kind, &a.name).cmp(&(kind_rank(&b.kind), &b.kind, &b.name))
+        let rank = |o: &Object| apply_rank(&o.kind);
+        (rank(a), a.group(), &a.kind, &a.name).cmp(&(rank(b), b.group(), &b.kind, &b.name))
     });
     let Ok(graph) = crate::graph::Graph::build(&objects, &[], extra) else {
         return objects;

@@ -2,7 +2,7 @@
 //! JSON stream and the summary at the end.
 
 use crate::apply::session::SessionReport;
-use crate::apply::{human_ms, ApplyReport, Outcome as ObjectResult};
+use crate::apply::{human_ms, ApplyReport, ObjectResult};
 use crate::plan::{Action, Plan};
 use std::fmt::Write;
 

@@ -1,0 +1,110 @@
+//! One change of a plan, the walker's callback: delete what goes (and wait
+//! until it is gone), server-side apply what stays, then wait until healthy.
+
+use super::failure::{api_message, StepFailure};
+use super::options::ApplyOptions;
+use super::report::Reporter;
+use super::wait::Wait;
+use crate::cluster::Cluster;
+use crate::kinds::{self, WaitOn};
+use crate::names::FIELD_MANAGER;
+use crate::plan::{Action, Change, Plan};
+use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
+use serde_json::Value;
+use std::time::Instant;
+use tokio::sync::watch;
+
+/// What every step of one apply shares.
+#[derive(Clone, Copy)]
+pub(super) struct StepContext<'a> {
+    pub cluster: &'a Cluster,
+    pub plan: &'a Plan,
+    pub options: &'a ApplyOptions,
+    pub reporter: &'a dyn Reporter,
+    /// When the whole apply must be over.
+    pub overall_deadline: Instant,
+}
+
+/// Carries out `change`; the note says how it went ("created, ready").
+pub(super) async fn run(
+    context: StepContext<'_>,
+    change: &Change,
+    mut cancel: watch::Receiver<bool>,
+) -> Result<String, StepFailure> {
+    let key = &change.key;
+    let kind = kinds::of(&key.group, &key.kind)
+        .ok_or_else(|| StepFailure::plain(format!("{} is not a kind floe manages", key.kind)))?;
+    let api = context.cluster.api(kind.info(), &key.namespace);
+    let wait = Wait {
+        cluster: context.cluster,
+        namespace: &context.plan.namespace,
+        change,
+        kind,
+        api: &api,
+        options: context.options,
+        reporter: context.reporter,
+        deadline: (Instant::now() + context.options.object_timeout).min(context.overall_deadline),
+    };
+    if matches!(change.action, Action::Delete | Action::Replace) {
+        delete(&api, &key.name).await?;
+        wait.until_gone(&mut cancel).await?;
+        if change.action == Action::Delete {
+            return Ok("destroyed".into());
+        }
+    }
+    let Some(body) = &change.desired else {
+        return Err(StepFailure::plain("the plan holds no object to apply"));
+    };
+    server_side_apply(&api, &key.name, body, context.options.force_conflicts).await?;
+    let verb = match change.action {
+        Action::Create => "created",
+        Action::Replace => "replaced",
+        _ => "updated",
+    };
+    wait.until_healthy(&mut cancel).await?;
+    if kind.wait_on() == WaitOn::Endpoints {
+        if let Some(ready) = wait.until_endpoints(body, &mut cancel).await? {
+            return Ok(format!("{verb}, {ready} endpoint(s) ready"));
+        }
+    }
+    Ok(if kind.reports_ready() {
+        format!("{verb}, ready")
+    } else {
+        verb.to_string()
+    })
+}
+
+/// Asks for the deletion; an object already gone is fine.
+async fn delete(api: &Api<DynamicObject>, name: &str) -> Result<(), StepFailure> {
+    match api.delete(name, &DeleteParams::background()).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
+        Err(e) => Err(StepFailure::plain(format!(
+            "delete refused: {}",
+            api_message(e)
+        ))),
+    }
+}
+
+async fn server_side_apply(
+    api: &Api<DynamicObject>,
+    name: &str,
+    body: &Value,
+    force_conflicts: bool,
+) -> Result<(), StepFailure> {
+    let mut params = PatchParams::apply(FIELD_MANAGER);
+    if force_conflicts {
+        params = params.force();
+    }
+    match api.patch(name, &params, &Patch::Apply(body)).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(s)) if s.code == 409 => Err(StepFailure {
+            reason: format!("field manager conflict: {}", s.message),
+            diagnosis: vec!["another tool changed fields floe manages; re-run with --force-conflicts to take them back".into()],
+        }),
+        Err(other) => Err(StepFailure::plain(format!(
+            "the API server refused it: {}",
+            api_message(other)
+        ))),
+    }
+}
