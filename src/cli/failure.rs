@@ -8,7 +8,8 @@ use crate::model::LoadError;
 use crate::oci::OciError;
 use crate::oci::PolicyError;
 use crate::ops::OpsError;
-use crate::plan::compute::{PlanError, StaleError};
+use crate::plan::compute::PlanError;
+use crate::plan::fresh::StaleError;
 use crate::state::StateError;
 
 /// Exit codes shared with the floe platform CLI.

@@ -210,35 +210,37 @@ const fn source(
     }
 }
 
-const VOLUME_SOURCES: [Source; 2] = [
-    source("configMap", "name", "ConfigMap", Reason::MountsConfigMap),
-    source("secret", "secretName", "Secret", Reason::MountsSecret),
-];
+/// Where a pod spec names a ConfigMap and a Secret side by side: the two
+/// fields, the field holding the Secret's name, and why each is a dependency.
+const fn config_and_secret(
+    (config_map, config_map_reason): (&'static str, Reason),
+    (secret, secret_name, secret_reason): (&'static str, &'static str, Reason),
+) -> [Source; 2] {
+    [
+        source(config_map, "name", "ConfigMap", config_map_reason),
+        source(secret, secret_name, "Secret", secret_reason),
+    ]
+}
 
-const PROJECTED_SOURCES: [Source; 2] = [
-    source("configMap", "name", "ConfigMap", Reason::MountsConfigMap),
-    source("secret", "name", "Secret", Reason::MountsSecret),
-];
+const VOLUME_SOURCES: [Source; 2] = config_and_secret(
+    ("configMap", Reason::MountsConfigMap),
+    ("secret", "secretName", Reason::MountsSecret),
+);
 
-const ENV_VALUE_SOURCES: [Source; 2] = [
-    source(
-        "configMapKeyRef",
-        "name",
-        "ConfigMap",
-        Reason::EnvFromConfigMap,
-    ),
-    source("secretKeyRef", "name", "Secret", Reason::EnvFromSecret),
-];
+const PROJECTED_SOURCES: [Source; 2] = config_and_secret(
+    ("configMap", Reason::MountsConfigMap),
+    ("secret", "name", Reason::MountsSecret),
+);
 
-const ENV_FROM_SOURCES: [Source; 2] = [
-    source(
-        "configMapRef",
-        "name",
-        "ConfigMap",
-        Reason::EnvFromConfigMap,
-    ),
-    source("secretRef", "name", "Secret", Reason::EnvFromSecret),
-];
+const ENV_VALUE_SOURCES: [Source; 2] = config_and_secret(
+    ("configMapKeyRef", Reason::EnvFromConfigMap),
+    ("secretKeyRef", "name", Reason::EnvFromSecret),
+);
+
+const ENV_FROM_SOURCES: [Source; 2] = config_and_secret(
+    ("configMapRef", Reason::EnvFromConfigMap),
+    ("secretRef", "name", Reason::EnvFromSecret),
+);
 
 /// The references `value` makes through any of `table`'s fields.
 fn sources(value: &Value, table: &[Source], namespace: &str, out: &mut Vec<Ref>) {

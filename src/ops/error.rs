@@ -7,7 +7,8 @@ use crate::graph::GraphError;
 use crate::model::{Diagnostic, LoadError};
 use crate::oci::OciError;
 use crate::oci::PolicyError;
-use crate::plan::compute::{PlanError, StaleError};
+use crate::plan::compute::PlanError;
+use crate::plan::fresh::StaleError;
 use crate::state::StateError;
 use std::path::PathBuf;
 

@@ -9,7 +9,7 @@ use super::OpsError;
 use crate::cluster::Cluster;
 use crate::model::{Diagnostic, Environment};
 use crate::oci::ArtifactRef;
-use crate::plan::{compute, Plan, PlanSource};
+use crate::plan::{fresh, Plan, PlanSource};
 use crate::render::{self, DesiredSet};
 use std::collections::HashMap;
 use std::path::Path;
@@ -42,7 +42,7 @@ pub async fn check(
     path: &Path,
     access: &Access,
 ) -> Result<Checked, OpsError> {
-    compute::check_fresh(cluster, plan)
+    fresh::check_fresh(cluster, plan)
         .await
         .map_err(OpsError::Stale)?;
     match &plan.source {

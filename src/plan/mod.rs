@@ -6,9 +6,13 @@
 //! `edges`.
 
 pub mod compute;
+mod dry_run;
 pub mod format;
+pub mod fresh;
 pub mod normalize;
+pub mod observe;
 pub mod redact;
+mod unchanged;
 
 use crate::object::ObjectKey;
 use serde::{Deserialize, Serialize};
