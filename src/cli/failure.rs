@@ -8,8 +8,8 @@ use crate::model::LoadError;
 use crate::oci::OciError;
 use crate::oci::PolicyError;
 use crate::ops::OpsError;
-use crate::plan::compute::PlanError;
 use crate::plan::fresh::StaleError;
+use crate::plan::PlanError;
 use crate::state::StateError;
 
 /// Exit codes shared with the floe platform CLI.

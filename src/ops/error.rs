@@ -7,8 +7,8 @@ use crate::graph::GraphError;
 use crate::model::{Diagnostic, LoadError};
 use crate::oci::OciError;
 use crate::oci::PolicyError;
-use crate::plan::compute::PlanError;
 use crate::plan::fresh::StaleError;
+use crate::plan::PlanError;
 use crate::state::StateError;
 use std::path::PathBuf;
 

@@ -9,27 +9,15 @@ use super::normalize::normalize;
 use super::observe::{observe, LiveSet};
 use super::redact::redact;
 use super::unchanged::provably_unchanged;
-use super::{Action, Change, ClusterIdentity, Edge, Plan, Summary, FORMAT_VERSION};
-use crate::cluster::{Cluster, ClusterError};
-use crate::graph::{Graph, GraphError};
+use super::{Action, Change, ClusterIdentity, Edge, Plan, PlanError, Summary, FORMAT_VERSION};
+use crate::cluster::Cluster;
+use crate::graph::Graph;
 use crate::kinds::{self, Guardrail};
 use crate::object::{Object, ObjectKey};
 use crate::render::DesiredSet;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
-
-#[derive(Debug, thiserror::Error)]
-pub enum PlanError {
-    #[error(transparent)]
-    Cluster(#[from] ClusterError),
-    #[error("the API server rejected {address}: {message}")]
-    Rejected { address: String, message: String },
-    #[error("{address}: {kind} is not a kind floe manages")]
-    UnknownKind { address: String, kind: String },
-    #[error(transparent)]
-    Graph(#[from] GraphError),
-}
 
 #[derive(Debug, Clone)]
 pub struct PlanOptions {

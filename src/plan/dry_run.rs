@@ -1,7 +1,7 @@
 //! One server-side apply dry run: what the API server would make of a
 //! desired object, and how it refused.
 
-use super::compute::PlanError;
+use super::error::PlanError;
 use super::Conflict;
 use crate::cluster::Cluster;
 use crate::kinds::kind_info;

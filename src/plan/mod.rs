@@ -7,7 +7,10 @@
 
 pub mod compute;
 mod dry_run;
+mod error;
 pub mod format;
+
+pub use error::PlanError;
 pub mod fresh;
 pub mod normalize;
 pub mod observe;
