@@ -6,6 +6,9 @@ use crate::apply::ApplyOptions;
 use crate::model::Environment;
 use crate::oci::RegistryOptions;
 use crate::ops::artifact::Access;
+use crate::ops::plan::PlanRequest;
+use crate::ops::source::ReadOnlyRequest;
+use crate::ops::ClusterTarget;
 use crate::plan::compute::PlanOptions;
 use clap::ValueEnum;
 use std::path::PathBuf;
@@ -225,6 +228,52 @@ impl ApplyArgs {
             history_max: self.history_max,
             ..SessionOptions::default()
         }
+    }
+}
+
+impl ClusterArgs {
+    pub fn target(&self) -> ClusterTarget {
+        ClusterTarget {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+        }
+    }
+}
+
+impl ReadOnlyArgs {
+    pub fn request(&self) -> ReadOnlyRequest {
+        ReadOnlyRequest {
+            source: self.product.dir.clone(),
+            environment: self.product.env.into(),
+            image: self.product.image.clone(),
+            registry: self.registry.options(),
+            cluster: self.cluster.target(),
+        }
+    }
+}
+
+impl DeploymentArgs {
+    /// The plan request for `product` with these cluster, plan and
+    /// registry settings.
+    pub fn plan_request(&self, product: &ProductArgs) -> PlanRequest {
+        plan_request(product, &self.cluster, &self.plan, &self.oci)
+    }
+}
+
+/// What `floe plan` and the apply commands ask the plan use case.
+pub fn plan_request(
+    product: &ProductArgs,
+    cluster: &ClusterArgs,
+    plan: &PlanArgs,
+    oci: &OciArgs,
+) -> PlanRequest {
+    PlanRequest {
+        source: product.dir.clone(),
+        environment: product.env.into(),
+        image: product.image.clone(),
+        access: oci.access(),
+        cluster: cluster.target(),
+        options: plan.options(),
     }
 }
 

@@ -7,6 +7,7 @@
 pub mod args;
 mod commands;
 pub mod failure;
+mod notes;
 pub mod output;
 mod progress;
 mod prompt;

@@ -18,11 +18,11 @@
 //!
 //! A [`Graph`] value is always acyclic: [`Graph::build`] refuses cycles.
 
-mod render;
+mod format;
 mod rules;
 mod selector;
 
-pub use render::{node_id, to_dot, to_json, to_mermaid, JSON_FORMAT_VERSION};
+pub use format::{node_id, to_dot, to_json, to_mermaid, JSON_FORMAT_VERSION};
 
 use crate::kinds::apply_rank;
 use crate::object::{Object, ObjectKey};

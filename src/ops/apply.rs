@@ -2,7 +2,6 @@
 //! check, then the apply session (lock, revision, apply, rollback).
 
 use super::artifact::{self, Access, Fetched};
-use super::plan::source_of;
 use super::OpsError;
 use crate::apply::session::{self, SessionOptions, SessionReport};
 use crate::apply::Reporter;
@@ -36,7 +35,7 @@ impl Origin {
         Origin {
             source: fetched.pulled.pinned().to_string(),
             signature: Some(fetched.verification.summary()),
-            pinned: Some(source_of(fetched)),
+            pinned: Some(fetched.plan_source()),
             access: access.clone(),
         }
     }

@@ -9,6 +9,7 @@ use crate::oci::{
     self, ArtifactManifest, ArtifactRef, Enforcement, Policy, PulledArtifact, Registry,
     RegistryOptions, Verification, VerifyResult,
 };
+use crate::plan::PlanSource;
 use std::path::{Path, PathBuf};
 
 /// How to reach a registry and which signature policy applies.
@@ -26,6 +27,17 @@ pub struct Fetched {
     pub verification: Verification,
     /// Where the policy that judged it came from.
     pub policy: String,
+}
+
+impl Fetched {
+    /// What a plan records about the verified artifact it was made from.
+    pub fn plan_source(&self) -> PlanSource {
+        PlanSource {
+            reference: self.reference.to_string(),
+            digest: self.pulled.digest.clone(),
+            signature: self.verification.summary(),
+        }
+    }
 }
 
 /// The policy that applies in `env`.

@@ -24,12 +24,33 @@ pub mod validate;
 pub use error::OpsError;
 
 use crate::cluster::{self, Cluster};
-use std::path::Path;
+use crate::model::Diagnostic;
+use crate::oci::ArtifactRef;
+use artifact::Fetched;
+use std::path::PathBuf;
 
-/// Connects to the cluster the kubeconfig (and context) names.
-pub async fn connect(
-    kubeconfig: Option<&Path>,
-    context: Option<&str>,
-) -> Result<Cluster, OpsError> {
-    Ok(cluster::connect(kubeconfig, context).await?)
+/// What a use case tells the user while it works, before its result (the
+/// CLI writes it to stderr). The library itself never prints.
+pub trait Notes {
+    /// Warnings found while loading and validating the product.
+    fn warnings(&self, warnings: &[Diagnostic]);
+    /// An artifact fetched and its signature checked (under `warn`, also
+    /// when the check failed).
+    fn fetched(&self, fetched: &Fetched);
+    /// A product read from an artifact whose signature was not checked
+    /// (nothing is deployed from it).
+    fn read_unverified(&self, reference: &ArtifactRef, digest: &str);
+}
+
+/// Which cluster to talk to: a kubeconfig (default: `$KUBECONFIG`, then
+/// `~/.kube/config`) and a context in it (default: the current one).
+#[derive(Debug, Clone, Default)]
+pub struct ClusterTarget {
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+}
+
+/// Connects to the cluster `target` names.
+pub async fn connect(target: &ClusterTarget) -> Result<Cluster, OpsError> {
+    Ok(cluster::connect(target.kubeconfig.as_deref(), target.context.as_deref()).await?)
 }

@@ -31,6 +31,17 @@ pub fn load_valid(
     Ok((product, diagnostics))
 }
 
+/// The desired objects of a valid product, in dependency order, and the
+/// warnings.
+pub fn desired(
+    dir: &Path,
+    env: Environment,
+    image: Option<&str>,
+) -> Result<(DesiredSet, Vec<Diagnostic>), OpsError> {
+    let (product, warnings) = load_valid(dir, env, image)?;
+    Ok((render::render(&product), warnings))
+}
+
 /// [`load_valid`], rendered and ordered.
 pub fn prepare(dir: &Path, env: Environment, image: Option<&str>) -> Result<Prepared, OpsError> {
     let (product, warnings) = load_valid(dir, env, image)?;

@@ -5,7 +5,7 @@
 use super::apply::Origin;
 use super::artifact::{self, Access, Fetched};
 use super::prepare::load_valid;
-use super::OpsError;
+use super::{connect, ClusterTarget, Notes, OpsError};
 use crate::cluster::Cluster;
 use crate::model::{Diagnostic, Environment};
 use crate::oci::ArtifactRef;
@@ -32,6 +32,34 @@ pub struct Checked {
     pub origin: Origin,
     pub fetched: Option<Fetched>,
     pub warnings: Vec<Diagnostic>,
+}
+
+/// A saved plan, read and checked against the cluster it is for.
+pub struct Opened {
+    pub cluster: Cluster,
+    pub plan: Plan,
+    pub origin: Origin,
+}
+
+/// Reads the plan at `path`, connects and [`check`]s it.
+pub async fn open(
+    path: &Path,
+    target: &ClusterTarget,
+    access: &Access,
+    notes: &dyn Notes,
+) -> Result<Opened, OpsError> {
+    let plan = read(path)?;
+    let cluster = connect(target).await?;
+    let checked = check(&cluster, &plan, path, access).await?;
+    if let Some(fetched) = &checked.fetched {
+        notes.fetched(fetched);
+    }
+    notes.warnings(&checked.warnings);
+    Ok(Opened {
+        cluster,
+        plan,
+        origin: checked.origin,
+    })
 }
 
 /// Refuses a plan the cluster has moved away from; re-verifies an

@@ -3,8 +3,9 @@
 
 use super::artifact::{self, Access, Fetched};
 use super::prepare::load_valid;
-use super::OpsError;
-use crate::model::{Diagnostic, Environment, Product};
+use super::{connect, ClusterTarget, Notes, OpsError};
+use crate::cluster::Cluster;
+use crate::model::{Environment, Product};
 use crate::oci::{ArtifactRef, RegistryOptions};
 use std::path::{Path, PathBuf};
 
@@ -28,6 +29,7 @@ pub async fn resolve(
     env: Environment,
     image: Option<&str>,
     access: &Access,
+    notes: &dyn Notes,
 ) -> Result<Source, OpsError> {
     let Some(text) = artifact_reference(source) else {
         return Ok(Source {
@@ -42,6 +44,7 @@ pub async fn resolve(
     }
     let reference = ArtifactRef::parse(text)?;
     let fetched = artifact::fetch(&reference, None, env, access).await?;
+    notes.fetched(&fetched);
     Ok(Source {
         dir: fetched.pulled.dir.clone(),
         fetched: Some(fetched),
@@ -56,29 +59,32 @@ pub struct ReadOnlySource {
     pub pulled_from: Option<(ArtifactRef, String)>,
 }
 
-/// A product read (not deployed) from a directory or an artifact, and
-/// validated: what history, status, undo and unlock start from.
-pub struct ReadOnlyProduct {
-    pub product: Product,
-    pub warnings: Vec<Diagnostic>,
-    /// The artifact as referenced, and the digest pulled.
-    pub pulled_from: Option<(ArtifactRef, String)>,
+/// What a read-only use case (history, status, undo, unlock) reads: the
+/// product, and the cluster to look at.
+pub struct ReadOnlyRequest {
+    /// A product directory, or an `oci://` reference.
+    pub source: PathBuf,
+    pub environment: Environment,
+    pub image: Option<String>,
+    pub registry: RegistryOptions,
+    pub cluster: ClusterTarget,
 }
 
-/// See [`ReadOnlyProduct`].
-pub async fn load_read_only(
-    source: &Path,
-    env: Environment,
-    image: Option<&str>,
-    registry: &RegistryOptions,
-) -> Result<ReadOnlyProduct, OpsError> {
-    let source = resolve_read_only(source, registry).await?;
-    let (product, warnings) = load_valid(&source.dir, env, image)?;
-    Ok(ReadOnlyProduct {
-        product,
-        warnings,
-        pulled_from: source.pulled_from,
-    })
+/// The product of a read-only use case, validated, and the cluster: an
+/// artifact is pulled by digest without checking its signature (nothing is
+/// deployed from it; `notes` says so).
+pub async fn open_read_only(
+    request: &ReadOnlyRequest,
+    notes: &dyn Notes,
+) -> Result<(Product, Cluster), OpsError> {
+    let source = resolve_read_only(&request.source, &request.registry).await?;
+    if let Some((reference, digest)) = &source.pulled_from {
+        notes.read_unverified(reference, digest);
+    }
+    let image = request.image.as_deref();
+    let (product, warnings) = load_valid(&source.dir, request.environment, image)?;
+    notes.warnings(&warnings);
+    Ok((product, connect(&request.cluster).await?))
 }
 
 /// See [`ReadOnlySource`].

@@ -1,12 +1,12 @@
 //! `floe apply`: a product directory (plan, review, apply) or a plan saved
 //! with `floe plan --out` (checked, then reviewed and applied).
 
+use super::Connection;
 use crate::cli::args::{DeploymentArgs, EnvArg, ProductArgs};
 use crate::cli::failure::{exit, Failure};
-use crate::cli::output;
+use crate::cli::notes::StderrNotes;
 use crate::cli::review::review_and_apply;
 use crate::cli::runtime::runtime;
-use crate::cli::terminal::note;
 use crate::ops::saved_plan;
 use std::path::PathBuf;
 
@@ -45,20 +45,23 @@ pub fn run(args: Args) -> Result<i32, Failure> {
 
 fn apply_saved(args: &Args) -> Result<i32, Failure> {
     let deployment = &args.deployment;
-    let plan = saved_plan::read(&args.target)?;
-    let conn = super::connect(runtime()?, &deployment.cluster)?;
-    let access = deployment.oci.access();
-    let check = saved_plan::check(&conn.cluster, &plan, &args.target, &access);
-    let checked = conn.rt.block_on(check)?;
-    if let Some(fetched) = &checked.fetched {
-        note(&output::artifact::fetched_notes(fetched));
-    }
-    super::note_warnings(&checked.warnings);
+    let (target, access) = (deployment.cluster.target(), deployment.oci.access());
+    let rt = runtime()?;
+    let opened = rt.block_on(saved_plan::open(
+        &args.target,
+        &target,
+        &access,
+        &StderrNotes,
+    ))?;
+    let conn = Connection {
+        rt,
+        cluster: opened.cluster,
+    };
     let concurrency = deployment.plan.concurrency;
     review_and_apply(
         &conn,
-        &plan,
-        &checked.origin,
+        &opened.plan,
+        &opened.origin,
         &deployment.apply,
         concurrency,
     )

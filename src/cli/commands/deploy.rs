@@ -1,9 +1,12 @@
 //! `floe deploy`: plan and apply in one, creating the namespace when needed.
 
+use super::Connection;
 use crate::cli::args::{DeploymentArgs, EnvArg, ProductArgs};
 use crate::cli::failure::Failure;
+use crate::cli::notes::StderrNotes;
 use crate::cli::review::review_and_apply;
-use crate::ops::apply::Origin;
+use crate::cli::runtime::runtime;
+use crate::ops;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -30,16 +33,21 @@ pub fn run(args: Args) -> Result<i32, Failure> {
 
 /// Plans a product (directory or artifact) and goes through the review.
 pub(super) fn plan_and_apply(product: &ProductArgs, args: &DeploymentArgs) -> Result<i32, Failure> {
-    let (conn, source, plan) =
-        super::plan::plan_product(product, &args.cluster, &args.plan, &args.oci)?;
-    let origin = match &source.fetched {
-        Some(fetched) => Origin::of_artifact(fetched, &args.oci.access()),
-        None => Origin::local(format!(
-            "dir {}",
-            std::fs::canonicalize(&source.dir)
-                .unwrap_or_else(|_| source.dir.clone())
-                .display()
-        )),
+    let rt = runtime()?;
+    let planned = rt.block_on(ops::plan::plan_product(
+        &args.plan_request(product),
+        &StderrNotes,
+    ))?;
+    let conn = Connection {
+        rt,
+        cluster: planned.cluster,
     };
-    review_and_apply(&conn, &plan, &origin, &args.apply, args.plan.concurrency)
+    let concurrency = args.plan.concurrency;
+    review_and_apply(
+        &conn,
+        &planned.plan,
+        &planned.origin,
+        &args.apply,
+        concurrency,
+    )
 }

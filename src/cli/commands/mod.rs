@@ -13,20 +13,14 @@ pub mod undo;
 pub mod unlock;
 pub mod validate;
 
-use super::args::{ClusterArgs, ReadOnlyArgs};
+use super::args::ReadOnlyArgs;
 use super::failure::Failure;
-use super::output::diagnostics;
+use super::notes::StderrNotes;
 use super::runtime::runtime;
-use super::terminal::note;
 use crate::cluster::Cluster;
-use crate::model::{Diagnostic, Product};
-use crate::ops;
+use crate::model::Product;
+use crate::ops::{self, Notes};
 use tokio::runtime::Runtime;
-
-/// Warnings go to stderr before the result.
-fn note_warnings(warnings: &[Diagnostic]) {
-    note(&diagnostics::to_text(warnings));
-}
 
 /// A command's runtime and the cluster it talks to.
 pub struct Connection {
@@ -34,31 +28,16 @@ pub struct Connection {
     pub cluster: Cluster,
 }
 
-fn connect(rt: Runtime, cluster: &ClusterArgs) -> Result<Connection, Failure> {
-    let cluster = rt.block_on(ops::connect(
-        cluster.kubeconfig.as_deref(),
-        cluster.context.as_deref(),
-    ))?;
-    Ok(Connection { rt, cluster })
+/// Warnings go to stderr before the result.
+fn note_warnings(warnings: &[crate::model::Diagnostic]) {
+    StderrNotes.warnings(warnings);
 }
 
 /// The product of a read-only command (history, status, undo, unlock) and
-/// the cluster: an artifact is pulled by digest without checking its
-/// signature (nothing is deployed from it), which stderr says.
+/// the connection to its cluster.
 fn read_only_product(args: &ReadOnlyArgs) -> Result<(Product, Connection), Failure> {
     let rt = runtime()?;
-    let product = &args.product;
-    let loaded = rt.block_on(ops::source::load_read_only(
-        &product.dir,
-        product.env.into(),
-        product.image.as_deref(),
-        &args.registry.options(),
-    ))?;
-    if let Some((reference, digest)) = &loaded.pulled_from {
-        note(&format!(
-            "Reading the product from {reference} ({digest}); its signature is not checked here, nothing is deployed from it\n"
-        ));
-    }
-    note_warnings(&loaded.warnings);
-    Ok((loaded.product, connect(rt, &args.cluster)?))
+    let (product, cluster) =
+        rt.block_on(ops::source::open_read_only(&args.request(), &StderrNotes))?;
+    Ok((product, Connection { rt, cluster }))
 }

@@ -1,13 +1,12 @@
 //! `floe plan`: what an apply would change, as a server-side diff.
 
-use super::Connection;
-use crate::cli::args::{ClusterArgs, OciArgs, PlanArgs, PlanFormat, ProductArgs};
+use crate::cli::args::{plan_request, ClusterArgs, OciArgs, PlanArgs, PlanFormat, ProductArgs};
 use crate::cli::failure::{exit, Failure};
-use crate::cli::output;
+use crate::cli::notes::StderrNotes;
 use crate::cli::runtime::runtime;
 use crate::cli::terminal::{note, use_color, write_stdout};
-use crate::ops::{self, prepare, source::Source};
-use crate::plan::{format, Plan};
+use crate::ops;
+use crate::plan::format;
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
@@ -33,9 +32,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<i32, Failure> {
-    let (_, _, plan) = plan_product(&args.product, &args.cluster, &args.plan, &args.oci)?;
+    let request = plan_request(&args.product, &args.cluster, &args.plan, &args.oci);
+    let planned = runtime()?.block_on(ops::plan::plan_product(&request, &StderrNotes))?;
+    let plan = &planned.plan;
     if let Some(path) = &args.out {
-        ops::plan::save(&plan, path)?;
+        ops::plan::save(plan, path)?;
         note(&format!(
             "Saved the plan to {}; apply it with `floe apply {}`.\n",
             path.display(),
@@ -43,42 +44,12 @@ pub fn run(args: Args) -> Result<i32, Failure> {
         ));
     }
     write_stdout(&match args.format {
-        PlanFormat::Text => format::to_text(&plan, use_color()),
-        PlanFormat::Json => format::to_json(&plan),
-        PlanFormat::Markdown => format::to_markdown(&plan).join("\n<!-- floe:part -->\n"),
+        PlanFormat::Text => format::to_text(plan, use_color()),
+        PlanFormat::Json => format::to_json(plan),
+        PlanFormat::Markdown => format::to_markdown(plan).join("\n<!-- floe:part -->\n"),
     })?;
     if args.detailed_exitcode && plan.has_changes() {
         return Ok(exit::USAGE);
     }
     Ok(exit::SUCCESS)
-}
-
-/// The product (an artifact is fetched and verified first, with its notes
-/// on stderr), loaded, validated, rendered, checked for cycles and planned
-/// against the cluster.
-pub(super) fn plan_product(
-    product: &ProductArgs,
-    cluster: &ClusterArgs,
-    plan: &PlanArgs,
-    oci: &OciArgs,
-) -> Result<(Connection, Source, Plan), Failure> {
-    let rt = runtime()?;
-    let env = product.env.into();
-    let image = product.image.as_deref();
-    let source = rt.block_on(ops::source::resolve(
-        &product.dir,
-        env,
-        image,
-        &oci.access(),
-    ))?;
-    if let Some(fetched) = &source.fetched {
-        note(&output::artifact::fetched_notes(fetched));
-    }
-    let prepared = prepare::prepare(&source.dir, env, image)?;
-    super::note_warnings(&prepared.warnings);
-    let conn = super::connect(rt, cluster)?;
-    let (fetched, options) = (source.fetched.as_ref(), plan.options());
-    let planned = ops::plan::plan(&conn.cluster, &prepared.desired, &options, fetched);
-    let planned = conn.rt.block_on(planned)?;
-    Ok((conn, source, planned))
 }

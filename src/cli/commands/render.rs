@@ -15,10 +15,9 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<i32, Failure> {
     let product = &args.product;
-    let (loaded, warnings) =
-        prepare::load_valid(&product.dir, product.env.into(), product.image.as_deref())?;
+    let env = product.env.into();
+    let (desired, warnings) = prepare::desired(&product.dir, env, product.image.as_deref())?;
     super::note_warnings(&warnings);
-    let desired = crate::render::render(&loaded);
     write_stdout(&match args.output {
         RenderFormat::Yaml => desired.to_yaml(),
         RenderFormat::Json => desired.to_json(),

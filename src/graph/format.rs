@@ -1,4 +1,4 @@
-//! Pure renderings of a [`Graph`] for `floe graph --format dot|mermaid|json`.
+//! Formatting a [`Graph`] for `floe graph --format dot|mermaid|json` (pure).
 //!
 //! All three list nodes in [`Graph::order`] and edges in [`Graph::edges`]
 //! order, so the same objects always give the same text.
