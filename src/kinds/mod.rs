@@ -127,7 +127,7 @@ pub trait Kind: Sync {
 
 /// Every kind floe manages, in apply order.
 pub fn all() -> &'static [&'static dyn Kind] {
-    static KINDS: [&dyn Kind; 18] = [
+    static KINDS: &[&dyn Kind] = &[
         &namespace::Namespace,
         &resource_quota::ResourceQuota,
         &limit_range::LimitRange,
@@ -147,7 +147,7 @@ pub fn all() -> &'static [&'static dyn Kind] {
         &pod_disruption_budget::PodDisruptionBudget,
         &network_policy::NetworkPolicy,
     ];
-    &KINDS
+    KINDS
 }
 
 /// The managed kind of `group` and `kind`.
