@@ -46,8 +46,8 @@ impl EffectiveWorkload {
     }
 
     pub fn configmap_name(&self) -> Option<String> {
-        let c = &self.config;
-        (!c.config.is_empty() || !c.config_files.is_empty())
+        let config = &self.config;
+        (!config.config.is_empty() || !config.config_files.is_empty())
             .then(|| format!("{}-config", self.name))
     }
 

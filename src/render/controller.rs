@@ -48,8 +48,8 @@ fn deployment_spec(
     selector: Value,
     template: Value,
 ) -> Value {
-    let c = &w.config;
-    let rollout = c.rollout.clone().unwrap_or_default();
+    let config = &w.config;
+    let rollout = config.rollout.clone().unwrap_or_default();
     let int_or = |v: &Option<IntOrPercent>, default: u32| {
         v.as_ref()
             .map(IntOrPercent::to_json)
@@ -106,8 +106,8 @@ fn stateful_set_spec(
     spec
 }
 
-fn job_spec(c: &WorkloadConfig, template: Value) -> Value {
-    let job = c.job.clone().unwrap_or_default();
+fn job_spec(config: &WorkloadConfig, template: Value) -> Value {
+    let job = config.job.clone().unwrap_or_default();
     let mut spec = json!({
         "backoffLimit": job.backoff_limit.unwrap_or(0),
         "ttlSecondsAfterFinished": job.ttl_seconds_after_finished.unwrap_or(86400),
@@ -125,8 +125,8 @@ fn job_spec(c: &WorkloadConfig, template: Value) -> Value {
 
 /// Schedule, time zone and suspension default to floe.yaml's `schedule`.
 fn cron_job_spec(ctx: &Ctx, w: &EffectiveWorkload, template: Value) -> Value {
-    let c = &w.config;
-    let cron = c.cron.clone().unwrap_or_default();
+    let config = &w.config;
+    let cron = config.cron.clone().unwrap_or_default();
     let schedule = ctx.product.spec.schedule.as_ref();
     let suspended = cron
         .suspend
@@ -139,7 +139,7 @@ fn cron_job_spec(ctx: &Ctx, w: &EffectiveWorkload, template: Value) -> Value {
         "startingDeadlineSeconds": cron.starting_deadline_seconds.unwrap_or(300),
         "successfulJobsHistoryLimit": cron.successful_jobs_history_limit.unwrap_or(3),
         "failedJobsHistoryLimit": cron.failed_jobs_history_limit.unwrap_or(10),
-        "jobTemplate": {"metadata": {"labels": workload_labels(ctx, w)}, "spec": job_spec(c, template)},
+        "jobTemplate": {"metadata": {"labels": workload_labels(ctx, w)}, "spec": job_spec(config, template)},
         "suspend": suspended,
     })
 }

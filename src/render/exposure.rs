@@ -9,19 +9,19 @@ use serde_json::{json, Value};
 
 /// The Service, Ingress, HPA and PDB the workload's settings ask for.
 pub(super) fn exposure_objects(ctx: &Ctx, w: &EffectiveWorkload, env: &EnvDefaults) -> Vec<Value> {
-    let c = &w.config;
+    let config = &w.config;
     let mut out = Vec::new();
     if w.has_service() {
         out.push(service(ctx, w));
     }
-    if let (Some(ing), true) = (&c.ingress, w.has_service() && !c.ports.is_empty()) {
+    if let (Some(ing), true) = (&config.ingress, w.has_service() && !config.ports.is_empty()) {
         out.push(ingress(ctx, w, ing));
     }
-    if let (Some(hpa), true) = (&c.hpa, c.kind.is_long_running()) {
+    if let (Some(hpa), true) = (&config.hpa, config.kind.is_long_running()) {
         out.push(autoscaler(ctx, w, hpa, env));
     }
-    if c.kind.is_long_running() {
-        let pdb_on = match &c.pdb {
+    if config.kind.is_long_running() {
+        let pdb_on = match &config.pdb {
             Some(p) => p.enabled != Some(false),
             None => env.pdb,
         };
@@ -33,8 +33,8 @@ pub(super) fn exposure_objects(ctx: &Ctx, w: &EffectiveWorkload, env: &EnvDefaul
 }
 
 fn service(ctx: &Ctx, w: &EffectiveWorkload) -> Value {
-    let c = &w.config;
-    let ports: Vec<Value> = c
+    let config = &w.config;
+    let ports: Vec<Value> = config
         .ports
         .iter()
         .map(|p| {
@@ -47,14 +47,14 @@ fn service(ctx: &Ctx, w: &EffectiveWorkload) -> Value {
         })
         .collect();
     let mut spec = json!({
-        "type": c.service.as_ref().and_then(|s| s.service_type.clone()).unwrap_or_else(|| "ClusterIP".into()),
+        "type": config.service.as_ref().and_then(|s| s.service_type.clone()).unwrap_or_else(|| "ClusterIP".into()),
         "selector": ctx.selector_labels(&w.name),
     });
     if !ports.is_empty() {
         spec["ports"] = Value::Array(ports);
     }
     // A StatefulSet's governing Service is headless: stable pod DNS names.
-    if c.kind == WorkloadKind::StatefulSet {
+    if config.kind == WorkloadKind::StatefulSet {
         spec["clusterIP"] = json!("None");
     }
     json!({"apiVersion": "v1", "kind": "Service", "metadata": ctx.metadata(&w.name, w.component()), "spec": spec})

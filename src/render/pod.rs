@@ -67,17 +67,18 @@ fn pod_security_context() -> Value {
 
 /// Restart policy, node selector, tolerations and affinity.
 fn add_scheduling(ctx: &Ctx, w: &EffectiveWorkload, env: &EnvDefaults, spec: &mut Value) {
-    let c = &w.config;
-    if !c.kind.is_long_running() {
+    let config = &w.config;
+    if !config.kind.is_long_running() {
         spec["restartPolicy"] = json!("Never");
     }
-    if !c.node_selector.is_empty() {
-        spec["nodeSelector"] = string_map(&c.node_selector);
+    if !config.node_selector.is_empty() {
+        spec["nodeSelector"] = string_map(&config.node_selector);
     }
-    if !c.tolerations.is_empty() {
-        spec["tolerations"] = Value::Array(c.tolerations.iter().map(toleration_json).collect());
+    if !config.tolerations.is_empty() {
+        spec["tolerations"] =
+            Value::Array(config.tolerations.iter().map(toleration_json).collect());
     }
-    if let Some(a) = &c.affinity {
+    if let Some(a) = &config.affinity {
         if let Some(affinity) = affinity_json(ctx, w, a, env) {
             spec["affinity"] = affinity;
         }

@@ -7,28 +7,28 @@ use crate::model::diag::Diagnostic;
 use crate::model::settings::WorkloadKind;
 
 pub(super) fn batch_rules(s: &WorkloadScope, out: &mut Vec<Diagnostic>) {
-    let c = s.config();
-    if c.kind == WorkloadKind::CronJob {
+    let config = s.config();
+    if config.kind == WorkloadKind::CronJob {
         cron_job_rules(s, out);
-    } else if c.cron.is_some() {
+    } else if config.cron.is_some() {
         out.push(
             s.error(
                 "cron",
                 format!(
                     "`cron` only applies to a CronJob, this is a {}",
-                    c.kind.as_str()
+                    config.kind.as_str()
                 ),
             )
             .with_hint("set `kind: CronJob` on this workload, or remove `cron`"),
         );
     }
-    if c.job.is_some() && c.kind.is_long_running() {
+    if config.job.is_some() && config.kind.is_long_running() {
         out.push(
             s.error(
                 "job",
                 format!(
                     "`job` only applies to a Job or CronJob, this is a {}",
-                    c.kind.as_str()
+                    config.kind.as_str()
                 ),
             )
             .with_hint("set `kind: Job` or `kind: CronJob`, or remove `job`"),

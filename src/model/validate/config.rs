@@ -9,8 +9,8 @@ use crate::model::diag::{join, Diagnostic};
 use crate::model::SETTINGS_FILE;
 
 pub(super) fn config_rules(s: &WorkloadScope, out: &mut Vec<Diagnostic>) {
-    let c = s.config();
-    for key in c.config.keys().chain(c.config_files.keys()) {
+    let config = s.config();
+    for key in config.config.keys().chain(config.config_files.keys()) {
         if is_secret_key(key) {
             out.push(
                 s.error(
@@ -23,7 +23,7 @@ pub(super) fn config_rules(s: &WorkloadScope, out: &mut Vec<Diagnostic>) {
             );
         }
     }
-    for (key, value) in &c.env {
+    for (key, value) in &config.env {
         if is_secret_key(key) && !is_placeholder(value) {
             out.push(
                 s.error(

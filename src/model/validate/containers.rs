@@ -15,19 +15,19 @@ use std::collections::BTreeSet;
 /// Every long-running container needs liveness and readiness; a batch
 /// workload's probes still need valid handlers.
 pub(super) fn container_rules(s: &WorkloadScope, out: &mut Vec<Diagnostic>) {
-    let c = s.config();
-    if c.kind.is_long_running() {
+    let config = s.config();
+    if config.kind.is_long_running() {
         check_probes(
             &s.at("probes"),
-            c.probes.as_ref(),
-            &c.ports,
+            config.probes.as_ref(),
+            &config.ports,
             &s.workload.name,
             out,
         );
-    } else if let Some(probes) = &c.probes {
+    } else if let Some(probes) = &config.probes {
         check_probe_handlers(&s.at("probes"), probes, out);
     }
-    for (i, x) in c.sidecars.iter().enumerate() {
+    for (i, x) in config.sidecars.iter().enumerate() {
         let path = s.at(&format!("sidecars[{i}]"));
         check_probes(
             &join(&path, "probes"),
@@ -38,13 +38,13 @@ pub(super) fn container_rules(s: &WorkloadScope, out: &mut Vec<Diagnostic>) {
         );
         check_extra_container(s, &path, x, out);
     }
-    for (i, x) in c.init_containers.iter().enumerate() {
+    for (i, x) in config.init_containers.iter().enumerate() {
         check_extra_container(s, &s.at(&format!("initContainers[{i}]")), x, out);
     }
     let mut container_names = BTreeSet::new();
     for name in std::iter::once(&s.workload.name)
-        .chain(c.sidecars.iter().map(|x| &x.name))
-        .chain(c.init_containers.iter().map(|x| &x.name))
+        .chain(config.sidecars.iter().map(|x| &x.name))
+        .chain(config.init_containers.iter().map(|x| &x.name))
     {
         if !container_names.insert(name) {
             out.push(

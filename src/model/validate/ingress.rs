@@ -6,16 +6,16 @@ use super::scope::WorkloadScope;
 use crate::model::diag::Diagnostic;
 
 pub(super) fn ingress_rules(s: &WorkloadScope, out: &mut Vec<Diagnostic>) {
-    let c = s.config();
-    let Some(ing) = &c.ingress else { return };
-    if !s.workload.has_service() || c.ports.is_empty() {
+    let config = s.config();
+    let Some(ing) = &config.ingress else { return };
+    if !s.workload.has_service() || config.ports.is_empty() {
         out.push(
             s.error("ingress", "an ingress needs a Service to route to")
                 .with_hint("declare `ports:` on a Deployment or StatefulSet"),
         );
     }
     if let Some(port) = &ing.port {
-        if !c.ports.iter().any(|p| &p.name == port) {
+        if !config.ports.iter().any(|p| &p.name == port) {
             out.push(
                 s.error("ingress.port", format!("no port named {port:?}"))
                     .with_hint(

@@ -22,15 +22,15 @@ impl Usage {
     /// Adds what one workload's pods request at their peak: replicas (or
     /// the HPA's maximum) times the pod's effective request.
     pub fn add(&mut self, s: &WorkloadScope) {
-        let c = s.config();
-        let pods = match c.kind {
-            WorkloadKind::Deployment | WorkloadKind::StatefulSet => c
+        let config = s.config();
+        let pods = match config.kind {
+            WorkloadKind::Deployment | WorkloadKind::StatefulSet => config
                 .hpa
                 .as_ref()
                 .map(|h| h.max_replicas)
                 .unwrap_or_else(|| s.workload.replicas(s.env)),
             WorkloadKind::Job | WorkloadKind::CronJob => {
-                c.job.as_ref().and_then(|j| j.parallelism).unwrap_or(1)
+                config.job.as_ref().and_then(|j| j.parallelism).unwrap_or(1)
             }
         };
         let amounts = |(requests, limits): (CpuMemory, CpuMemory)| {
@@ -43,14 +43,14 @@ impl Usage {
             ]
         };
         let resolve = |r| amounts(resolve_resources(s.product, r));
-        let mut pod = resolve(c.resources.as_ref());
+        let mut pod = resolve(config.resources.as_ref());
         // Native sidecars run alongside the main container for the pod's life.
-        for x in &c.sidecars {
+        for x in &config.sidecars {
             let sidecar = resolve(x.resources.as_ref());
             pod = std::array::from_fn(|i| pod[i].plus(sidecar[i]));
         }
         // Init containers run one at a time: the pod needs the larger of them.
-        for x in &c.init_containers {
+        for x in &config.init_containers {
             let step = resolve(x.resources.as_ref());
             pod = std::array::from_fn(|i| pod[i].max(step[i]));
         }

@@ -7,12 +7,15 @@ use crate::model::diag::Diagnostic;
 use crate::model::settings::IntOrPercent;
 
 pub(super) fn hpa_rules(s: &WorkloadScope, out: &mut Vec<Diagnostic>) {
-    let c = s.config();
-    let Some(h) = &c.hpa else { return };
-    if !c.kind.is_long_running() {
+    let config = s.config();
+    let Some(h) = &config.hpa else { return };
+    if !config.kind.is_long_running() {
         out.push(
-            s.error("hpa", format!("an HPA cannot scale a {}", c.kind.as_str()))
-                .with_hint("HPAs scale Deployments and StatefulSets"),
+            s.error(
+                "hpa",
+                format!("an HPA cannot scale a {}", config.kind.as_str()),
+            )
+            .with_hint("HPAs scale Deployments and StatefulSets"),
         );
     }
     let min = h.min_replicas.unwrap_or_else(|| s.workload.replicas(s.env));
@@ -28,15 +31,15 @@ pub(super) fn hpa_rules(s: &WorkloadScope, out: &mut Vec<Diagnostic>) {
 }
 
 pub(super) fn pdb_rules(s: &WorkloadScope, out: &mut Vec<Diagnostic>) {
-    let c = s.config();
-    let Some(pdb) = &c.pdb else { return };
-    if !c.kind.is_long_running() {
+    let config = s.config();
+    let Some(pdb) = &config.pdb else { return };
+    if !config.kind.is_long_running() {
         out.push(
             s.error(
                 "pdb",
                 format!(
                     "a PodDisruptionBudget does not apply to a {}",
-                    c.kind.as_str()
+                    config.kind.as_str()
                 ),
             )
             .with_hint(

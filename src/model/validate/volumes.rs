@@ -11,24 +11,24 @@ use crate::model::SETTINGS_FILE;
 use std::collections::BTreeSet;
 
 pub(super) fn volume_rules(s: &WorkloadScope, out: &mut Vec<Diagnostic>) {
-    let c = s.config();
+    let config = s.config();
     let mut volume_names = BTreeSet::new();
-    for (i, v) in c.volumes.iter().enumerate() {
+    for (i, v) in config.volumes.iter().enumerate() {
         let path = s.at(&format!("volumes[{i}]"));
         check_volume_name(&path, v, !volume_names.insert(&v.name), out);
         check_volume(s, &path, v, out);
     }
-    for (i, x) in c
+    for (i, x) in config
         .sidecars
         .iter()
-        .chain(c.init_containers.iter())
+        .chain(config.init_containers.iter())
         .enumerate()
     {
         for m in &x.volume_mounts {
             if !volume_names.contains(m) {
                 out.push(
                     s.error(
-                        &format!("{}.volumeMounts", container_path(c, i)),
+                        &format!("{}.volumeMounts", container_path(config, i)),
                         format!("no volume named {m:?} in this workload"),
                     )
                     .with_hint(format!(
@@ -121,10 +121,10 @@ fn check_volume(s: &WorkloadScope, path: &str, v: &Volume, out: &mut Vec<Diagnos
 }
 
 /// The path of the `i`-th of the sidecars followed by the init containers.
-fn container_path(c: &WorkloadConfig, i: usize) -> String {
-    if i < c.sidecars.len() {
+fn container_path(config: &WorkloadConfig, i: usize) -> String {
+    if i < config.sidecars.len() {
         format!("sidecars[{i}]")
     } else {
-        format!("initContainers[{}]", i - c.sidecars.len())
+        format!("initContainers[{}]", i - config.sidecars.len())
     }
 }

@@ -14,14 +14,19 @@ use crate::model::SETTINGS_FILE;
 use std::collections::BTreeSet;
 
 pub(super) fn workload_rules(s: &WorkloadScope, names: &BTreeSet<&str>, out: &mut Vec<Diagnostic>) {
-    let c = s.config();
+    let config = s.config();
     name_rule(s, out);
     // An image the workload names itself is checked here; the shared
     // top-level `image:` (or --image) once, in `image_rules`.
-    if let Some(image) = &c.image {
+    if let Some(image) = &config.image {
         check_image(s.product, SETTINGS_FILE, &s.at("image"), image, s.env, out);
     }
-    check_resources(s.product, &s.at("resources"), c.resources.as_ref(), out);
+    check_resources(
+        s.product,
+        &s.at("resources"),
+        config.resources.as_ref(),
+        out,
+    );
     replica_rule(s, out);
     containers::container_rules(s, out);
     containers::port_rules(s, out);
@@ -47,7 +52,7 @@ fn name_rule(s: &WorkloadScope, out: &mut Vec<Diagnostic>) {
     };
     if !is_dns1123_label(name)
         || name.len() > max_len
-        || !name.starts_with(|c: char| c.is_ascii_lowercase())
+        || !name.starts_with(|config: char| config.is_ascii_lowercase())
     {
         out.push(
             Diagnostic::error(SETTINGS_FILE, s.base.clone(), format!("invalid workload name {name:?}")).with_hint(format!(
@@ -59,18 +64,18 @@ fn name_rule(s: &WorkloadScope, out: &mut Vec<Diagnostic>) {
 
 /// A long-running workload in a strict environment runs at least two pods.
 fn replica_rule(s: &WorkloadScope, out: &mut Vec<Diagnostic>) {
-    let c = s.config();
-    if !(c.kind.is_long_running() && s.env.strict) {
+    let config = s.config();
+    if !(config.kind.is_long_running() && s.env.strict) {
         return;
     }
-    let replicas = c
+    let replicas = config
         .hpa
         .as_ref()
         .and_then(|h| h.min_replicas)
-        .or(c.replicas)
+        .or(config.replicas)
         .unwrap_or(s.env.replicas);
     if replicas < 2 {
-        let field = if c.hpa.is_some() {
+        let field = if config.hpa.is_some() {
             "hpa.minReplicas"
         } else {
             "replicas"
