@@ -23,6 +23,8 @@ pub enum SessionError {
     State(#[from] StateError),
     #[error("cannot create namespace {namespace}: {message}")]
     Namespace { namespace: String, message: String },
+    #[error("the plan holds changes that need an explicit flag: {}", .0.join("; "))]
+    Blocked(Vec<String>),
 }
 
 #[derive(Debug, Clone)]
@@ -35,6 +37,8 @@ pub struct SessionOptions {
     pub source: String,
     pub signature: Option<String>,
     pub lock_ttl: Duration,
+    /// How a rollback is planned: the guardrail flags the apply was given.
+    pub plan: PlanOptions,
 }
 
 impl Default for SessionOptions {
@@ -46,6 +50,7 @@ impl Default for SessionOptions {
             source: String::new(),
             signature: None,
             lock_ttl: Duration::from_secs(60),
+            plan: PlanOptions::default(),
         }
     }
 }
@@ -107,6 +112,24 @@ async fn ensure_namespace(cluster: &Cluster, plan: &Plan) -> Result<(), SessionE
     Ok(())
 }
 
+/// Refuses a plan with a change a guardrail holds back.
+pub fn check_not_blocked(plan: &Plan) -> Result<(), SessionError> {
+    let mut blocked = plan.blocked.clone();
+    for change in &plan.changes {
+        if let Some(flag) = &change.requires_flag {
+            let text = format!("{} needs {flag}", change.address);
+            if !blocked.iter().any(|b| b.starts_with(&change.address)) {
+                blocked.push(text);
+            }
+        }
+    }
+    if blocked.is_empty() {
+        Ok(())
+    } else {
+        Err(SessionError::Blocked(blocked))
+    }
+}
+
 /// Applies `plan` with the lock held and the revision recorded.
 pub async fn run(
     cluster: &Cluster,
@@ -115,6 +138,8 @@ pub async fn run(
     reporter: &dyn Reporter,
     cancel: tokio::sync::watch::Receiver<bool>,
 ) -> Result<SessionReport, SessionError> {
+    // Whoever calls, a change held back by a guardrail is never carried out.
+    check_not_blocked(plan)?;
     ensure_namespace(cluster, plan).await?;
     let lock = Lock::acquire(
         cluster,
@@ -232,9 +257,11 @@ async fn roll_back(
 ) -> Result<ApplyReport, String> {
     let revision = history.get(number).await.map_err(|e| e.to_string())?;
     let desired = desired_set_of(&revision.meta, &revision.desired);
-    let plan = compute::plan(cluster, &desired, &PlanOptions::default())
+    let plan = compute::plan(cluster, &desired, &options.plan)
         .await
         .map_err(|e: PlanError| e.to_string())?;
+    // The way back destroys data only with the flags the apply was given.
+    check_not_blocked(&plan).map_err(|e| format!("refused: {e}"))?;
     let mut meta = revision.meta.clone();
     meta.time = k8s_openapi::jiff::Timestamp::now().to_string();
     meta.source = format!(

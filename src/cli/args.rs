@@ -126,7 +126,8 @@ pub struct PlanArgs {
     /// Allow destroying a Namespace that floe owns.
     #[arg(long)]
     pub allow_prune_namespace: bool,
-    /// Allow destroying PersistentVolumeClaims and StatefulSets (their data goes too).
+    /// Allow destroying or replacing PersistentVolumeClaims and StatefulSets
+    /// (their data goes too; a replace deletes the object first).
     #[arg(long)]
     pub allow_prune_data: bool,
     /// Allow destroying more than half of the objects floe owns in the namespace.
@@ -213,11 +214,12 @@ impl PlanArgs {
 }
 
 impl ApplyArgs {
-    /// The session's options; its source and signature come from the origin.
-    pub fn session_options(&self, concurrency: u16) -> SessionOptions {
+    /// The session's options; its source and signature come from the
+    /// origin. A rollback is planned with the same guardrail flags.
+    pub fn session_options(&self, plan: &PlanArgs) -> SessionOptions {
         SessionOptions {
             apply: ApplyOptions {
-                concurrency: concurrency.into(),
+                concurrency: plan.concurrency.into(),
                 object_timeout: Duration::from_secs(self.timeout.max(1)),
                 overall_timeout: Duration::from_secs(self.overall_timeout.max(1)),
                 force_conflicts: self.force_conflicts,
@@ -226,6 +228,7 @@ impl ApplyArgs {
             },
             atomic: self.atomic,
             history_max: self.history_max,
+            plan: plan.options(),
             ..SessionOptions::default()
         }
     }

@@ -65,6 +65,7 @@ const CYCLE_HINT: &str =
     "remove one of the dependencies in the cycle (dependsOn in floe-deploy.yaml)";
 const LOCKED_HINT: &str =
     "wait for the other apply to finish; if it died, `floe unlock` removes its lock";
+const BLOCKED_HINT: &str = "review the destroys, then re-run with the flag named";
 const NEW_PLAN_HINT: &str = "make a new plan with `floe plan --out FILE` and review it again";
 
 impl From<OpsError> for Failure {
@@ -104,7 +105,7 @@ fn code_and_hint(err: &OpsError) -> (i32, Option<String>) {
             return (exit::SIGNATURE, Some(format!("nothing was deployed; the policy is {policy}")))
         }
         OpsError::TagMoved { .. } => (exit::SIGNATURE, Some("plan again to review and verify what the tag points at now")),
-        OpsError::Blocked(_) => (exit::GENERAL, Some("review the destroys, then re-run with the flag named")),
+        OpsError::Blocked(_) => (exit::GENERAL, Some(BLOCKED_HINT)),
         OpsError::NoEarlierRevision => (exit::NOT_FOUND, Some("`floe history` lists the revisions")),
     };
     (code, hint.map(str::to_string))
@@ -125,6 +126,7 @@ fn load_code(err: &LoadError) -> (i32, Option<String>) {
 fn session_code(err: &SessionError) -> (i32, Option<&'static str>) {
     match err {
         SessionError::State(StateError::Locked { .. }) => (exit::GENERAL, Some(LOCKED_HINT)),
+        SessionError::Blocked(_) => (exit::GENERAL, Some(BLOCKED_HINT)),
         _ => (exit::GENERAL, None),
     }
 }

@@ -1,7 +1,7 @@
 //! The review step that apply, deploy and undo share: show the plan, ask,
 //! apply with live progress, summarise.
 
-use super::args::{ApplyArgs, ProgressFormat};
+use super::args::{ApplyArgs, PlanArgs, ProgressFormat};
 use super::commands::Connection;
 use super::failure::{exit, Failure};
 use super::output;
@@ -19,7 +19,7 @@ pub fn review_and_apply(
     plan: &Plan,
     origin: &Origin,
     args: &ApplyArgs,
-    concurrency: u16,
+    plan_args: &PlanArgs,
 ) -> Result<i32, Failure> {
     let json = args.format == ProgressFormat::Json;
     write_stdout(&if json {
@@ -42,7 +42,7 @@ pub fn review_and_apply(
         progress_mode(json),
         plan.changes.iter().filter(|c| c.is_change()).count(),
     );
-    let options = args.session_options(concurrency);
+    let options = args.session_options(plan_args);
     let result = conn.rt.block_on(async {
         let cancel = cancel_on_ctrl_c();
         apply::apply(&conn.cluster, plan, origin, options, &reporter, cancel).await

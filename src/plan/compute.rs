@@ -58,12 +58,21 @@ pub async fn plan(
     let salt = format!("{kube_system_uid}/{}", desired.namespace);
     let dry_runs = dry_runs(cluster, desired, &live, options).await?;
     let mut changes: HashMap<ObjectKey, Change> = HashMap::new();
+    let mut blocked = Vec::new();
     for (object, dry) in desired.objects.iter().zip(dry_runs) {
-        let change = desired_change(object, live.objects.get(&object.key()), dry, &salt);
+        let mut change = desired_change(object, live.objects.get(&object.key()), dry, &salt);
+        if let Some(flag) = replace_flag(object, &change, options) {
+            blocked.push(format!(
+                "{} would be replaced, deleting its data: pass {flag} to allow it",
+                change.address
+            ));
+            change.requires_flag = Some(flag);
+        }
         changes.insert(change.key.clone(), change);
     }
     let prune = prunable(desired, &live);
-    let (deletes, blocked) = prune_changes(&prune, live.objects.len(), options, &salt);
+    let (deletes, prune_blocked) = prune_changes(&prune, live.objects.len(), options, &salt);
+    blocked.extend(prune_blocked);
     changes.extend(deletes.into_iter().map(|c| (c.key.clone(), c)));
     let graph = Graph::build(&desired.objects, &prune, &desired.extra_dependencies)?;
     let cluster = ClusterIdentity {
@@ -190,6 +199,15 @@ fn prune_changes(
         })
         .collect();
     (deletes, blocked)
+}
+
+/// The flag a replace of `object` needs: a replace deletes the object
+/// first, so a kind that holds data is guarded as on a prune.
+fn replace_flag(object: &Object, change: &Change, options: &PlanOptions) -> Option<String> {
+    let guardrail = kinds::of(object.group(), &object.kind).and_then(|k| k.delete_guardrail());
+    let data = guardrail == Some(Guardrail::Data);
+    (change.action == Action::Replace && data && !options.allow_prune_data)
+        .then(|| "--allow-prune-data".to_string())
 }
 
 /// The flag a prune of `object` needs: its kind's guardrail, or the mass

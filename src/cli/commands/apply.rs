@@ -57,12 +57,6 @@ fn apply_saved(args: &Args) -> Result<i32, Failure> {
         rt,
         cluster: opened.cluster,
     };
-    let concurrency = deployment.plan.concurrency;
-    review_and_apply(
-        &conn,
-        &opened.plan,
-        &opened.origin,
-        &deployment.apply,
-        concurrency,
-    )
+    let (apply, plan) = (&deployment.apply, &deployment.plan);
+    review_and_apply(&conn, &opened.plan, &opened.origin, apply, plan)
 }

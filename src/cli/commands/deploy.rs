@@ -42,12 +42,6 @@ pub(super) fn plan_and_apply(product: &ProductArgs, args: &DeploymentArgs) -> Re
         rt,
         cluster: planned.cluster,
     };
-    let concurrency = args.plan.concurrency;
-    review_and_apply(
-        &conn,
-        &planned.plan,
-        &planned.origin,
-        &args.apply,
-        concurrency,
-    )
+    let (apply, plan) = (&args.apply, &args.plan);
+    review_and_apply(&conn, &planned.plan, &planned.origin, apply, plan)
 }

@@ -1,0 +1,220 @@
+//! Data is never destroyed without its flag: a replace of a
+//! PersistentVolumeClaim is guarded like its prune, the apply engine refuses
+//! a plan that holds a guarded change whoever calls it, and the `--atomic`
+//! way back is refused when it would destroy data the apply was not allowed
+//! to destroy. Against the real local control plane; each test asserts on
+//! what the cluster holds afterwards (uid, resourceVersion).
+
+mod support;
+
+use floe::apply::session::{self, SessionError, SessionOptions};
+use floe::apply::{ApplyOptions, Silent};
+use floe::model::{self, Environment};
+use floe::object::Object;
+use floe::plan::compute::{plan, PlanOptions};
+use floe::plan::{Action, Plan};
+use floe::render::{self, DesiredSet};
+use k8s_openapi::api::core::v1::PersistentVolumeClaim;
+use kube::api::Api;
+use serde_json::{json, Value};
+use std::path::Path;
+use std::time::Duration;
+
+const PVC: &str = "uploads";
+
+async fn cluster() -> floe::cluster::Cluster {
+    support::client().await;
+    floe::cluster::connect(Some(&support::kubeconfig_path()), None)
+        .await
+        .expect("connecting to the test cluster")
+}
+
+/// examples/minimal in a namespace of its own.
+fn minimal(prefix: &str) -> DesiredSet {
+    minimal_in(&support::unique_name(prefix))
+}
+
+/// `desired` plus a PVC floe owns, with `access_mode` (immutable once created).
+fn with_pvc(mut desired: DesiredSet, access_mode: &str) -> DesiredSet {
+    let labels = desired
+        .objects
+        .iter()
+        .find(|o| o.kind == "ServiceAccount")
+        .and_then(|o| o.body.pointer("/metadata/labels").cloned())
+        .expect("the product's ServiceAccount carries floe's labels");
+    let body = json!({
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": PVC, "namespace": desired.namespace, "labels": labels},
+        "spec": {
+            "accessModes": [access_mode],
+            "resources": {"requests": {"storage": "1Gi"}}
+        }
+    });
+    desired
+        .objects
+        .push(Object::from_value(body).expect("a PVC object"));
+    desired
+}
+
+fn options() -> SessionOptions {
+    SessionOptions {
+        apply: ApplyOptions {
+            object_timeout: Duration::from_secs(60),
+            fail_fast_after: Duration::from_secs(3),
+            ..ApplyOptions::default()
+        },
+        source: "test".into(),
+        ..SessionOptions::default()
+    }
+}
+
+async fn apply(
+    c: &floe::cluster::Cluster,
+    p: &Plan,
+    opts: &SessionOptions,
+) -> Result<session::SessionReport, SessionError> {
+    let (_tx, rx) = tokio::sync::watch::channel(false);
+    session::run(c, p, opts, &Silent, rx).await
+}
+
+/// The PVC's uid and resourceVersion, or `None` when it is gone.
+async fn pvc_identity(namespace: &str) -> Option<(String, String)> {
+    let api: Api<PersistentVolumeClaim> = Api::namespaced(support::client().await, namespace);
+    let pvc = api.get_opt(PVC).await.expect("reading the PVC")?;
+    Some((
+        pvc.metadata.uid.expect("a uid"),
+        pvc.metadata.resource_version.expect("a resourceVersion"),
+    ))
+}
+
+fn change_of<'a>(p: &'a Plan, kind: &str, name: &str) -> &'a floe::plan::Change {
+    p.changes
+        .iter()
+        .find(|c| c.key.kind == kind && c.key.name == name)
+        .unwrap_or_else(|| panic!("{kind}/{name} is not in the plan"))
+}
+
+fn cleanup(ns: &str) {
+    let _ = std::process::Command::new("kubectl")
+        .args(["delete", "namespace", ns, "--wait=false"])
+        .env("KUBECONFIG", support::kubeconfig_path())
+        .output();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pvc_replace_needs_the_data_flag_and_is_not_applied_without_it() {
+    let c = cluster().await;
+    let first = with_pvc(minimal("guard-replace"), "ReadWriteOnce");
+    let ns = first.namespace.clone();
+    let p = plan(&c, &first, &PlanOptions::default())
+        .await
+        .expect("plan");
+    let report = apply(&c, &p, &options()).await.expect("first apply");
+    assert!(report.report.succeeded(), "{:?}", report.report.objects);
+    let before = pvc_identity(&ns).await.expect("the PVC exists");
+
+    // accessModes cannot change in place: the PVC would be deleted and
+    // created again, and its volume with it.
+    let changed = with_pvc(minimal_in(&ns), "ReadOnlyMany");
+    let guarded = plan(&c, &changed, &PlanOptions::default())
+        .await
+        .expect("plan");
+    let pvc = change_of(&guarded, "PersistentVolumeClaim", PVC);
+    assert_eq!(pvc.action, Action::Replace, "{pvc:?}");
+    assert_eq!(pvc.requires_flag.as_deref(), Some("--allow-prune-data"));
+    assert!(
+        guarded.blocked.iter().any(
+            |b| b.contains("persistentvolumeclaim/uploads") && b.contains("--allow-prune-data")
+        ),
+        "{:?}",
+        guarded.blocked
+    );
+    match apply(&c, &guarded, &options()).await {
+        Err(SessionError::Blocked(what)) => assert!(what.join(" ").contains("--allow-prune-data")),
+        other => panic!("a guarded replace must be refused, got {other:?}"),
+    }
+    assert_eq!(
+        pvc_identity(&ns).await,
+        Some(before.clone()),
+        "nothing touched the PVC"
+    );
+
+    // A plan that held the flag back cannot be made to pass by clearing
+    // the list a person reads: the change itself still carries its flag.
+    let mut edited = guarded.clone();
+    edited.blocked.clear();
+    assert!(matches!(
+        apply(&c, &edited, &options()).await,
+        Err(SessionError::Blocked(_))
+    ));
+    assert_eq!(pvc_identity(&ns).await, Some(before));
+
+    let allowed = PlanOptions {
+        allow_prune_data: true,
+        ..PlanOptions::default()
+    };
+    let with_flag = plan(&c, &changed, &allowed).await.expect("plan");
+    assert!(with_flag.blocked.is_empty(), "{:?}", with_flag.blocked);
+    assert_eq!(
+        change_of(&with_flag, "PersistentVolumeClaim", PVC).requires_flag,
+        None
+    );
+    cleanup(&ns);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn atomic_refuses_a_way_back_that_would_destroy_data() {
+    let c = cluster().await;
+    let good = minimal("guard-atomic");
+    let ns = good.namespace.clone();
+    let p = plan(&c, &good, &PlanOptions::default())
+        .await
+        .expect("plan");
+    let first = apply(&c, &p, &options()).await.expect("first apply");
+    assert!(first.report.succeeded(), "{:?}", first.report.objects);
+
+    // The next apply adds a PVC, then fails on the Deployment: going back
+    // to the first revision would destroy the new PVC.
+    let broken = with_fault(with_pvc(minimal_in(&ns), "ReadWriteOnce"));
+    let p = plan(&c, &broken, &PlanOptions::default())
+        .await
+        .expect("plan");
+    let opts = SessionOptions {
+        atomic: true,
+        ..options()
+    };
+    let second = apply(&c, &p, &opts).await.expect("the apply runs");
+    assert!(!second.report.succeeded());
+    let (back_to, result) = second.rollback.as_ref().expect("--atomic tries to go back");
+    assert_eq!(*back_to, first.revision);
+    let refusal = result.as_ref().expect_err("the way back is refused");
+    assert!(refusal.contains("--allow-prune-data"), "{refusal}");
+    assert!(
+        pvc_identity(&ns).await.is_some(),
+        "the PVC the failed apply created is still there"
+    );
+    cleanup(&ns);
+}
+
+/// examples/minimal rendered again into an existing test namespace.
+fn minimal_in(namespace: &str) -> DesiredSet {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/minimal");
+    let mut product = model::load(&dir, Environment::Dev, None).expect("example loads");
+    product.settings.namespace.name = Some(namespace.to_string());
+    render::render(&product)
+}
+
+/// The code-location Deployment's pods never pull their image.
+fn with_fault(mut desired: DesiredSet) -> DesiredSet {
+    for o in desired
+        .objects
+        .iter_mut()
+        .filter(|o| o.kind == "Deployment")
+    {
+        if let Some(Value::Object(labels)) = o.body.pointer_mut("/spec/template/metadata/labels") {
+            labels.insert(support::FAULT_LABEL.into(), json!("image-pull-backoff"));
+        }
+    }
+    desired
+}
