@@ -47,7 +47,14 @@ pub(super) async fn run(
     };
     if matches!(change.action, Action::Delete | Action::Replace) {
         delete(&api, &key.name).await?;
-        wait.until_gone(&mut cancel).await?;
+        // Once a replace has deleted, it must create again: stopping in
+        // between would leave the object gone. Only its wait is cut short.
+        let (_never_sent, mut uninterruptible) = watch::channel(false);
+        let cancel_delete = match change.action {
+            Action::Replace => &mut uninterruptible,
+            _ => &mut cancel,
+        };
+        wait.until_gone(cancel_delete).await?;
         if change.action == Action::Delete {
             return Ok("destroyed".into());
         }
