@@ -65,8 +65,10 @@ impl Lifter<'_> {
         self.walk_structure(group, path, values)
     }
 
-    /// Literal where every environment agrees; maps with the same keys and
-    /// lists of the same length are walked into; anything else is a value.
+    /// Maps with the same keys and lists of the same length are walked into
+    /// (even where every environment agrees: the shared labels and the
+    /// always-named values sit anywhere); other parts are literal where
+    /// every environment agrees, a value where they differ.
     fn walk_structure(
         &mut self,
         group: &ObjectGroup,
@@ -77,9 +79,6 @@ impl Lifter<'_> {
         let Some(first) = present.first() else {
             return Doc::Scalar(Value::Null);
         };
-        if !differs(values) {
-            return Doc::from_json(first);
-        }
         if let Some(keys) = same_keys(&present) {
             let entries = keys
                 .into_iter()
@@ -101,6 +100,9 @@ impl Lifter<'_> {
                 })
                 .collect();
             return Doc::List(items);
+        }
+        if !differs(values) {
+            return Doc::from_json(first);
         }
         let site = Site {
             envs: self.envs,
