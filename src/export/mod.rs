@@ -117,3 +117,118 @@ fn check(sets: &[DesiredSet]) -> Result<(), ExportError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{self, Environment};
+    use crate::render::render;
+    use serde_json::Value;
+    use std::path::Path;
+
+    fn sets(example: &str, envs: &[Environment]) -> Vec<DesiredSet> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples")
+            .join(example);
+        envs.iter()
+            .map(|env| render(&model::load(&dir, *env, None).expect("example loads")))
+            .collect()
+    }
+
+    fn values(chart: &Chart, file: &str) -> Value {
+        serde_norway::from_str(&chart.files[file]).expect("values parse")
+    }
+
+    #[test]
+    fn what_differs_gets_readable_values_per_environment() {
+        let chart = helm_chart(&sets("full", &Environment::ALL), None).unwrap();
+        let dev = values(&chart, "values-dev.yaml");
+        let prod = values(&chart, "values-prod.yaml");
+        assert_eq!(dev["namespace"], "orders-dev");
+        assert_eq!(prod["namespace"], "orders-prod");
+        assert_eq!(dev["workloads"]["api"]["hpa"]["minReplicas"], 1);
+        assert_eq!(prod["workloads"]["api"]["hpa"]["maxReplicas"], 8);
+        assert_eq!(prod["workloads"]["daemon"]["replicas"], 2);
+        assert_eq!(prod["quota"]["requests.cpu"], "16");
+        assert_eq!(dev["networkPolicies"]["enabled"], false);
+        assert_eq!(prod["workloads"]["code-location"]["pdb"]["enabled"], true);
+        assert_eq!(
+            prod["workloads"]["api"]["ingress"]["host"],
+            "orders.example.com"
+        );
+        assert_eq!(
+            dev["workloads"]["api"]["image"],
+            "registry.example.com/acme/orders:2.3.1"
+        );
+        assert_eq!(
+            dev["workloads"]["api"]["resources"]["limits"]["cpu"],
+            "500m"
+        );
+        // prod's hard affinity replaces dev's soft one: the default's key goes.
+        let node_affinity = &prod["workloads"]["api"]["affinity"]["nodeAffinity"];
+        assert!(node_affinity["preferredDuringSchedulingIgnoredDuringExecution"].is_null());
+        assert!(node_affinity["requiredDuringSchedulingIgnoredDuringExecution"].is_object());
+    }
+
+    #[test]
+    fn chart_yaml_carries_the_product_and_its_version() {
+        let chart = helm_chart(&sets("minimal", &[Environment::Dev]), Some("d")).unwrap();
+        let meta: Value = serde_norway::from_str(&chart.files["Chart.yaml"]).unwrap();
+        assert_eq!(meta["apiVersion"], "v2");
+        assert_eq!(meta["name"], "customer-analytics");
+        assert_eq!(meta["version"], "1.0.0");
+        assert_eq!(meta["appVersion"], "1.0.0");
+        assert!(meta["annotations"][EXPORTED_BY].is_string());
+    }
+
+    #[test]
+    fn one_environment_still_names_the_values_operators_look_for() {
+        let chart = helm_chart(&sets("minimal", &[Environment::Staging]), None).unwrap();
+        let staging = values(&chart, "values-staging.yaml");
+        assert_eq!(staging["environment"], "staging");
+        assert_eq!(staging["workloads"]["code-location"]["replicas"], 2);
+        assert!(staging["workloads"]["code-location"]["image"].is_string());
+        assert!(
+            staging.get("objects").is_none(),
+            "nothing differs: {staging}"
+        );
+        let schema: Value = serde_json::from_str(&chart.files["values.schema.json"]).unwrap();
+        let replicas = &schema["properties"]["workloads"]["properties"]["code-location"]
+            ["properties"]["replicas"];
+        assert_eq!(replicas["type"], "integer");
+    }
+
+    #[test]
+    fn objects_only_some_environments_render_sit_behind_a_toggle() {
+        let chart = helm_chart(&sets("minimal", &Environment::ALL), None).unwrap();
+        let pdb = &chart.files["templates/poddisruptionbudget-code-location.yaml"];
+        assert!(pdb.starts_with(
+            "{{- if (index .Values.workloads \"code-location\" \"pdb\" \"enabled\") }}\n"
+        ));
+        assert!(pdb.ends_with("{{- end }}\n"));
+        let policy = &chart.files["templates/networkpolicy-default-deny.yaml"];
+        assert!(policy.starts_with("{{- if .Values.networkPolicies.enabled }}\n"));
+    }
+
+    #[test]
+    fn a_secret_is_never_exported() {
+        let mut sets = sets("minimal", &[Environment::Dev]);
+        let secret = serde_json::json!({
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "db", "namespace": "x"}, "stringData": {"password": "p"},
+        });
+        sets[0]
+            .objects
+            .push(crate::object::Object::from_value(secret).unwrap());
+        let err = helm_chart(&sets, None).unwrap_err();
+        assert!(matches!(err, ExportError::Secret { .. }), "{err}");
+    }
+
+    #[test]
+    fn no_chart_file_names_a_secret_value() {
+        let chart = helm_chart(&sets("full", &Environment::ALL), None).unwrap();
+        for (file, text) in &chart.files {
+            assert!(!text.contains("kind: Secret"), "{file}");
+        }
+    }
+}
