@@ -308,3 +308,65 @@ async fn helm_install_of_an_exported_chart_becomes_ready() {
     assert!(status.contains("STATUS: deployed"), "{status}");
     succeeded("helm uninstall", &uninstall);
 }
+
+/// floe run as for an artifact: plain HTTP to the test registry, a cache of
+/// its own, no credentials from the environment.
+fn floe_for_registry(root: &Path, args: &[&str]) -> Output {
+    Command::new(FLOE)
+        .args(args)
+        .env_remove("FLOE_REGISTRY_USERNAME")
+        .env_remove("FLOE_REGISTRY_PASSWORD")
+        .env_remove("FLOE_REGISTRY_TOKEN")
+        .env_remove("FLOE_SIGNATURE_POLICY")
+        .env("DOCKER_CONFIG", root.join("no-docker-config"))
+        .env("FLOE_CACHE_DIR", root.join("cache"))
+        .env("FLOE_REGISTRY_PLAIN_HTTP", "true")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("running floe")
+}
+
+/// Needs the plain-HTTP test registry (FLOE_TEST_REGISTRY, started by
+/// scripts/test.sh). The artifact is unsigned: dev's default policy warns,
+/// prod's refuses.
+#[test]
+fn an_artifact_is_exported_only_when_every_environments_policy_accepts_it() {
+    let registry = std::env::var("FLOE_TEST_REGISTRY").unwrap_or_else(|_| {
+        panic!("FLOE_TEST_REGISTRY is not set: run the tests with scripts/test.sh, which starts the registries")
+    });
+    let name = support::unique_name("helm-oci");
+    let root = scratch("floe-helm-oci");
+    let product = root.join("product");
+    support::minimal_product_in(&product, &name);
+    let reference = format!("oci://{registry}/floe/{name}:1.0.0");
+    let push = ["artifact", "push", product.to_str().unwrap(), &reference];
+    succeeded("floe artifact push", &floe_for_registry(&root, &push));
+
+    let dev_chart = root.join("dev-chart");
+    let dev = [
+        "export",
+        "helm",
+        "--from",
+        &reference,
+        "--out",
+        dev_chart.to_str().unwrap(),
+        "--env",
+        "dev",
+    ];
+    let out = floe_for_registry(&root, &dev);
+    succeeded("export of an unsigned artifact for dev", &out);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("NOT verified"));
+    let values = std::fs::read_to_string(dev_chart.join("values-dev.yaml")).unwrap();
+    assert!(values.contains(&format!("namespace: {name}")), "{values}");
+
+    let prod_chart = root.join("prod-chart");
+    let all = ["export", "helm", "--from", &reference, "--out"];
+    let out = floe_for_registry(&root, &[&all[..], &[prod_chart.to_str().unwrap()]].concat());
+    assert_eq!(
+        out.status.code(),
+        Some(6),
+        "prod's policy must refuse an unsigned artifact: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!prod_chart.join("Chart.yaml").exists());
+}

@@ -45,15 +45,7 @@ impl Lifter<'_> {
     }
 
     fn walk(&mut self, group: &ObjectGroup, path: &ObjectPath, values: &[Option<&Value>]) -> Doc {
-        let site = Site {
-            envs: self.envs,
-            kind: &group.kind,
-            name: &group.name,
-            own_namespace: group.own_namespace,
-            path,
-            values,
-            bodies: &group.bodies,
-        };
+        let site = site(self.envs, group, path, values);
         if let Some(rule) = naming::readable(&site) {
             if rule.always || differs(values) {
                 return self.lift(Some(&rule.path), &site);
@@ -104,16 +96,7 @@ impl Lifter<'_> {
         if !differs(values) {
             return Doc::from_json(first);
         }
-        let site = Site {
-            envs: self.envs,
-            kind: &group.kind,
-            name: &group.name,
-            own_namespace: group.own_namespace,
-            path,
-            values,
-            bodies: &group.bodies,
-        };
-        self.lift(None, &site)
+        self.lift(None, &site(self.envs, group, path, values))
     }
 
     fn lift(&mut self, preferred: Option<&ValuePath>, site: &Site) -> Doc {
@@ -163,6 +146,23 @@ impl Lifter<'_> {
         }
         entries.extend(own);
         Some(Doc::Map(entries))
+    }
+}
+
+fn site<'s>(
+    envs: &'s Environments,
+    group: &'s ObjectGroup,
+    path: &'s ObjectPath,
+    values: &'s [Option<&'s Value>],
+) -> Site<'s> {
+    Site {
+        envs,
+        kind: &group.kind,
+        name: &group.name,
+        own_namespace: group.own_namespace,
+        path,
+        values,
+        bodies: &group.bodies,
     }
 }
 
