@@ -122,20 +122,20 @@ fn floe_render(product: &Path, env: &str) -> BTreeMap<(String, String), Value> {
     by_identity(list["items"].as_array().expect("items").clone())
 }
 
-/// `helm template` of the chart with values-<env>.yaml, Helm's label
-/// checked and removed.
-fn helm_template(chart: &Path, env: &str) -> BTreeMap<(String, String), Value> {
-    let values = chart.join(format!("values-{env}.yaml"));
-    let out = helm(
-        chart.parent().unwrap(),
-        &[
-            "template",
-            "release",
-            chart.to_str().unwrap(),
-            "-f",
-            values.to_str().unwrap(),
-        ],
-    );
+/// `helm template` of the chart with values-<env>.yaml (with values.yaml
+/// alone for `None`), Helm's label checked and removed.
+fn helm_template(chart: &Path, env: Option<&str>) -> BTreeMap<(String, String), Value> {
+    let mut args = vec![
+        "template".to_string(),
+        "release".to_string(),
+        chart.to_str().unwrap().to_string(),
+    ];
+    if let Some(env) = env {
+        let values = chart.join(format!("values-{env}.yaml"));
+        args.extend(["-f".to_string(), values.to_str().unwrap().to_string()]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = helm(chart.parent().unwrap(), &args);
     let text = succeeded("helm template", &out);
     let docs = serde_norway::Deserializer::from_str(&text)
         .map(|doc| Value::deserialize(doc).expect("helm template prints YAML"));
@@ -154,7 +154,7 @@ fn helm_template(chart: &Path, env: &str) -> BTreeMap<(String, String), Value> {
 
 fn assert_same_objects(example: &str, env: &str, chart: &Path) {
     let want = floe_render(&self::example(example), env);
-    let got = helm_template(chart, env);
+    let got = helm_template(chart, Some(env));
     let want_keys: Vec<_> = want.keys().collect();
     let got_keys: Vec<_> = got.keys().collect();
     assert_eq!(got_keys, want_keys, "{example} {env}: the objects differ");
@@ -174,6 +174,15 @@ fn helm_template_gives_back_exactly_what_floe_renders_in_every_environment() {
             assert_same_objects(name, env, &chart);
         }
     }
+}
+
+#[test]
+fn values_yaml_alone_gives_back_the_first_environment() {
+    let chart = export(&example("full"), &["--env", "prod,dev"]);
+    assert_eq!(
+        helm_template(&chart, None),
+        floe_render(&example("full"), "prod")
+    );
 }
 
 #[test]
