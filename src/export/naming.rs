@@ -110,6 +110,13 @@ fn shared(site: &Site) -> Option<Rule> {
     None
 }
 
+/// `workloads.<name>.<rest...>`: the values of one workload.
+fn under_workload(name: &str, rest: &[&str]) -> Vec<String> {
+    let mut keys = vec!["workloads".to_string(), name.to_string()];
+    keys.extend(rest.iter().map(|k| k.to_string()));
+    keys
+}
+
 /// Where a workload kind keeps its pod template.
 fn pod_template(kind: &str) -> Option<&'static [&'static str]> {
     match kind {
@@ -123,11 +130,7 @@ fn pod_template(kind: &str) -> Option<&'static [&'static str]> {
 
 fn workload(site: &Site) -> Option<Rule> {
     let template = pod_template(site.kind)?;
-    let base = |rest: &[&str]| {
-        let mut keys = vec!["workloads".to_string(), site.name.to_string()];
-        keys.extend(rest.iter().map(|k| k.to_string()));
-        keys
-    };
+    let base = |rest: &[&str]| under_workload(site.name, rest);
     if site.path.is(&["spec", "replicas"]) {
         return rule(base(&["replicas"]), true);
     }
@@ -179,11 +182,7 @@ fn container(
 
 fn by_kind(site: &Site) -> Option<Rule> {
     let path = site.path;
-    let workload = |rest: &[&str]| {
-        let mut keys = vec!["workloads".to_string(), site.name.to_string()];
-        keys.extend(rest.iter().map(|k| k.to_string()));
-        keys
-    };
+    let workload = |rest: &[&str]| under_workload(site.name, rest);
     match site.kind {
         "HorizontalPodAutoscaler" if path.is(&["spec", "minReplicas"]) => {
             rule(workload(&["hpa", "minReplicas"]), true)
