@@ -9,6 +9,9 @@
 # a failure their logs are kept in the run directories printed).
 # With FLOE_TEST_KUBECONFIG already set, the clusters named there are used instead.
 #
+# The exported-chart tests need the real Helm CLI: the script builds (or
+# reuses) it too (scripts/helm-build.sh; FLOE_TEST_HELM, used instead when set).
+#
 # The artifact tests need an OCI registry and cosign: the script also builds (or
 # reuses) the real cosign CLI (scripts/cosign-build.sh; FLOE_TEST_COSIGN) and
 # starts two local registries (scripts/registry-up.sh, Debian's docker-registry):
@@ -46,6 +49,10 @@ if [[ -z "${FLOE_TEST_COSIGN:-}" ]]; then
   FLOE_TEST_COSIGN="$(bash scripts/cosign-build.sh)"
 fi
 export FLOE_TEST_COSIGN
+if [[ -z "${FLOE_TEST_HELM:-}" ]]; then
+  FLOE_TEST_HELM="$(bash scripts/helm-build.sh)"
+fi
+export FLOE_TEST_HELM
 
 if [[ -z "${FLOE_TEST_KUBECONFIG:-}" ]]; then
   bash scripts/cluster-build.sh >/dev/null

@@ -6,6 +6,7 @@
 pub mod apply;
 pub mod cli;
 pub mod cluster;
+pub mod export;
 pub mod graph;
 pub mod kinds;
 pub mod model;

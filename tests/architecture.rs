@@ -18,6 +18,7 @@ const LAYERS: &[&[&str]] = &[
     &["plan"],
     &["apply"],
     &["oci"],
+    &["export"],
     &["ops"],
     &["cli"],
 ];

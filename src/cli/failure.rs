@@ -107,6 +107,8 @@ fn code_and_hint(err: &OpsError) -> (i32, Option<String>) {
         OpsError::TagMoved { .. } => (exit::SIGNATURE, Some("plan again to review and verify what the tag points at now")),
         OpsError::Blocked(_) => (exit::GENERAL, Some(BLOCKED_HINT)),
         OpsError::NoEarlierRevision => (exit::NOT_FOUND, Some("`floe history` lists the revisions")),
+        OpsError::Export(_) => (exit::GENERAL, None),
+        OpsError::OutNotEmpty { .. } => (exit::GENERAL, Some("export into an empty or new directory; floe replaces only a chart it exported itself")),
     };
     (code, hint.map(str::to_string))
 }

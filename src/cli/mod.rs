@@ -20,6 +20,7 @@ pub use failure::{exit, Failure};
 
 use clap::{Parser, Subcommand};
 use commands::artifact::ArtifactCommand;
+use commands::export::ExportCommand;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -43,6 +44,11 @@ pub enum Command {
     Artifact {
         #[command(subcommand)]
         command: ArtifactCommand,
+    },
+    /// Export the product for other tools: `export helm` writes a Helm chart.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
     },
     /// List the recorded revisions of a product in an environment.
     History(args::ReadOnlyReportArgs),
@@ -88,6 +94,7 @@ fn run(command: Command) -> Result<i32, Failure> {
         Command::Apply(args) => commands::apply::run(args),
         Command::Deploy(args) => commands::deploy::run(args),
         Command::Artifact { command } => commands::artifact::run(command),
+        Command::Export { command } => commands::export::run(command),
         Command::History(args) => commands::history::run(args),
         Command::Undo(args) => commands::undo::run(args),
         Command::Status(args) => commands::status::run(args),

@@ -3,6 +3,7 @@
 
 use crate::apply::session::SessionError;
 use crate::cluster::ClusterError;
+use crate::export::ExportError;
 use crate::graph::GraphError;
 use crate::model::{Diagnostic, LoadError};
 use crate::oci::OciError;
@@ -98,6 +99,10 @@ pub enum OpsError {
     Blocked(Vec<String>),
     #[error("there is no earlier successful revision to go back to")]
     NoEarlierRevision,
+    #[error(transparent)]
+    Export(#[from] ExportError),
+    #[error("{} is not empty and holds no chart floe exported", .path.display())]
+    OutNotEmpty { path: PathBuf },
 }
 
 impl From<LoadError> for OpsError {

@@ -11,6 +11,7 @@
 pub mod apply;
 pub mod artifact;
 mod error;
+pub mod export;
 pub mod history;
 pub mod plan;
 pub mod prepare;

@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod artifact;
 pub mod deploy;
+pub mod export;
 pub mod graph;
 pub mod history;
 pub mod plan;
