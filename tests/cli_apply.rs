@@ -3,6 +3,8 @@
 
 mod support;
 
+use std::time::Duration;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
@@ -141,6 +143,27 @@ async fn deploy_history_status_unlock_undo() {
 
     let out = floe(&["unlock", d, "--env", "dev"]);
     assert!(text(&out).0.contains("was not locked"));
+
+    // A live lock (an apply may be running) is left alone without --force.
+    let c = floe::cluster::connect(Some(&support::kubeconfig_path()), None)
+        .await
+        .expect("connecting");
+    let held = floe::state::Lock::acquire(&c, &ns, "erin@busy (pid 5)", Duration::from_secs(60))
+        .await
+        .expect("a live lock");
+    let out = floe(&["unlock", d, "--env", "dev"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("is live: erin@busy (pid 5) holds it"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--force"), "{stderr}");
+    let out = floe(&["unlock", d, "--env", "dev", "--force", "-y"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("(held by erin@busy (pid 5))"), "{stdout}");
+    drop(held);
 
     let out = floe(&["undo", d, "--env", "dev", "-y"]);
     let (stdout, stderr) = text(&out);

@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use floe::cluster::Cluster;
 use floe::state::{
-    force_unlock, History, Lock, ObjectOutcome, RevisionMeta, RevisionOutcome, StateError,
+    unlock, History, Lock, ObjectOutcome, RevisionMeta, RevisionOutcome, StateError, Unlocked,
     LOCK_NAME,
 };
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::ConfigMap;
-use kube::api::{Api, ListParams};
+use kube::api::{Api, ListParams, PostParams};
 use serde_json::{json, Value};
 use support::TestNs;
 
@@ -476,15 +476,34 @@ async fn background_renewal_keeps_the_lock() {
 }
 
 #[tokio::test]
-async fn force_unlock_removes_anyones_lock() {
+async fn unlock_refuses_a_live_lease_unless_forced() {
     let ns = TestNs::new("state-unlock").await;
     let c = cluster(&ns);
     let ttl = Duration::from_secs(60);
     let held = Lock::acquire(&c, &ns.name, "alice@host (pid 1)", ttl)
         .await
         .expect("acquire");
-    assert!(force_unlock(&c, &ns.name).await.expect("unlock"));
-    assert!(!force_unlock(&c, &ns.name).await.expect("unlock again"));
+    let leases: Api<Lease> = ns.api();
+    let before = leases.get(LOCK_NAME).await.expect("the lease").metadata;
+    match unlock(&c, &ns.name, false).await {
+        Err(StateError::Locked { holder, .. }) => assert_eq!(holder, "alice@host (pid 1)"),
+        other => panic!("a live lease must not be removed without force: {other:?}"),
+    }
+    let after = leases.get(LOCK_NAME).await.expect("still there").metadata;
+    assert_eq!(
+        (after.uid, after.resource_version),
+        (before.uid, before.resource_version)
+    );
+    assert_eq!(
+        unlock(&c, &ns.name, true).await.expect("unlock"),
+        Unlocked::Removed {
+            holder: "alice@host (pid 1)".into()
+        }
+    );
+    assert_eq!(
+        unlock(&c, &ns.name, true).await.expect("unlock again"),
+        Unlocked::NotLocked
+    );
     let next = Lock::acquire(&c, &ns.name, "bob@host (pid 2)", ttl)
         .await
         .expect("acquire after unlock");
@@ -493,6 +512,66 @@ async fn force_unlock_removes_anyones_lock() {
         Err(StateError::LockLost { .. })
     ));
     next.release().await.expect("release");
-    let leases: Api<Lease> = ns.api();
     assert!(leases.get_opt(LOCK_NAME).await.expect("get").is_none());
+}
+
+/// The holder's clock runs five minutes behind ours, so its lease looks
+/// expired to us the moment it is written; it is renewed all the same. Our
+/// acquire judges by what it sees change on its own clock and never takes it.
+#[tokio::test]
+async fn a_lease_renewed_by_a_holder_with_a_slow_clock_is_not_taken_over() {
+    let ns = TestNs::new("state-lock-skew").await;
+    let c = cluster(&ns);
+    let leases: Api<Lease> = ns.api();
+    let skewed = || {
+        let behind =
+            k8s_openapi::jiff::Timestamp::now() - k8s_openapi::jiff::SignedDuration::from_secs(300);
+        k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime(behind)
+    };
+    let mut lease: Lease = serde_json::from_value(json!({
+        "metadata": {"name": LOCK_NAME, "namespace": ns.name},
+        "spec": {"holderIdentity": "carol@slow-clock (pid 9)", "leaseDurationSeconds": 3}
+    }))
+    .expect("a lease");
+    if let Some(spec) = lease.spec.as_mut() {
+        spec.renew_time = Some(skewed());
+    }
+    leases
+        .create(&PostParams::default(), &lease)
+        .await
+        .expect("the contender's lease");
+    let renewer = {
+        let leases = leases.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(700)).await;
+                let Ok(mut current) = leases.get(LOCK_NAME).await else {
+                    return;
+                };
+                if let Some(spec) = current.spec.as_mut() {
+                    spec.renew_time = Some(skewed());
+                }
+                let _ = leases
+                    .replace(LOCK_NAME, &PostParams::default(), &current)
+                    .await;
+            }
+        })
+    };
+    for _ in 0..3 {
+        match Lock::acquire(&c, &ns.name, "dave@here (pid 2)", Duration::from_secs(3)).await {
+            Err(StateError::Locked { holder, .. }) => {
+                assert_eq!(holder, "carol@slow-clock (pid 9)")
+            }
+            other => panic!(
+                "a renewed lease was taken over: {:?}",
+                other.map(|l| l.holder().to_string())
+            ),
+        }
+    }
+    renewer.abort();
+    // Once nobody renews it, it is taken over after its duration.
+    let taken = Lock::acquire(&c, &ns.name, "dave@here (pid 2)", Duration::from_secs(3))
+        .await
+        .expect("an abandoned lease is taken over");
+    taken.release().await.expect("release");
 }

@@ -13,7 +13,8 @@ use crate::render::DesiredSet;
 use crate::state::{self, History, Lock, ObjectOutcome, RevisionMeta, RevisionOutcome, StateError};
 use kube::api::{Patch, PatchParams};
 use serde_json::Value;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
@@ -197,31 +198,33 @@ async fn run_locked(
     };
     let number = history.begin(meta, &desired_bodies(plan)).await?;
 
-    // Keep the lock alive while the apply runs.
-    let work = apply(cluster, plan, &options.apply, reporter, cancel.clone());
-    tokio::pin!(work);
-    let report = loop {
-        tokio::select! {
-            r = &mut work => break r,
-            _ = tokio::time::sleep(options.lock_ttl / 3) => {
-                let _ = lock.renew().await;
-            }
-        }
-    };
-    let outcome = if report.interrupted {
-        RevisionOutcome::Interrupted
-    } else if report.succeeded() {
-        RevisionOutcome::Succeeded
-    } else {
-        RevisionOutcome::Failed
+    let (report, lost) = holding(lock, options.lock_ttl, cancel.clone(), |stop| {
+        apply(cluster, plan, &options.apply, reporter, stop)
+    })
+    .await;
+    let outcome = match (&lost, report.interrupted, report.succeeded()) {
+        (Some(_), _, _) => RevisionOutcome::LockLost,
+        (None, true, _) => RevisionOutcome::Interrupted,
+        (None, false, true) => RevisionOutcome::Succeeded,
+        (None, false, false) => RevisionOutcome::Failed,
     };
     history.finish(number, outcome, outcomes(&report)).await?;
+    if let Some(lost) = lost {
+        // Another writer may be at work now: neither prune nor roll back.
+        return Err(lost.into());
+    }
     let _ = history.prune(options.history_max.max(1)).await;
 
     let mut rollback = None;
     if options.atomic && outcome == RevisionOutcome::Failed {
         if let Some(good) = previous_good {
-            let result = roll_back(cluster, &history, good, plan, options, reporter, cancel).await;
+            let (result, lost) = holding(lock, options.lock_ttl, cancel, |stop| {
+                roll_back(cluster, &history, good, plan, options, reporter, stop)
+            })
+            .await;
+            if let Some(lost) = lost {
+                return Err(lost.into());
+            }
             rollback = Some((good, result));
         }
     }
@@ -230,6 +233,48 @@ async fn run_locked(
         report,
         rollback,
     })
+}
+
+/// Runs `work` while renewing the lock every third of its TTL. The work's
+/// cancel receiver turns true on the caller's cancel, and when the lock is
+/// lost: taken over, or not renewed for two thirds of its TTL (past that,
+/// another apply may take it any moment). Returns the work's output and,
+/// when the lock was lost, why.
+async fn holding<F, Fut, T>(
+    lock: &Lock,
+    ttl: Duration,
+    mut cancel: watch::Receiver<bool>,
+    work: F,
+) -> (T, Option<StateError>)
+where
+    F: FnOnce(watch::Receiver<bool>) -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let (stop, stopped) = watch::channel(*cancel.borrow());
+    let work = work(stopped);
+    tokio::pin!(work);
+    let (mut lost, mut cancel_open) = (None, true);
+    let mut renewed = Instant::now();
+    loop {
+        tokio::select! {
+            output = &mut work => return (output, lost),
+            changed = cancel.changed(), if cancel_open => match changed {
+                Ok(()) => { let _ = stop.send(*cancel.borrow()); }
+                Err(_) => cancel_open = false,
+            },
+            _ = tokio::time::sleep(ttl / 3), if lost.is_none() => {
+                match lock.renew().await {
+                    Ok(()) => renewed = Instant::now(),
+                    Err(e @ StateError::LockLost { .. }) => lost = Some(e),
+                    Err(e) if renewed.elapsed() >= ttl * 2 / 3 => lost = Some(e),
+                    Err(_) => {}
+                }
+                if lost.is_some() {
+                    let _ = stop.send(true);
+                }
+            }
+        }
+    }
 }
 
 /// A digest of what the plan will do (its changes' actions and bodies).
@@ -308,6 +353,3 @@ pub fn desired_set_of(meta: &RevisionMeta, bodies: &[Value]) -> DesiredSet {
         extra_dependencies: Vec::new(),
     }
 }
-
-/// Re-exported for the CLI's `floe unlock`.
-pub use state::force_unlock;

@@ -106,6 +106,7 @@ fn code_and_hint(err: &OpsError) -> (i32, Option<String>) {
         }
         OpsError::TagMoved { .. } => (exit::SIGNATURE, Some("plan again to review and verify what the tag points at now")),
         OpsError::Blocked(_) => (exit::GENERAL, Some(BLOCKED_HINT)),
+        OpsError::LockLive { .. } => (exit::GENERAL, Some("if that apply is gone for good, `floe unlock --force` removes the lock anyway")),
         OpsError::NoEarlierRevision => (exit::NOT_FOUND, Some("`floe history` lists the revisions")),
         OpsError::Export(_) => (exit::GENERAL, None),
         OpsError::OutNotEmpty { .. } => (exit::GENERAL, Some("export into an empty or new directory; floe replaces only a chart it exported itself")),
@@ -129,6 +130,7 @@ fn session_code(err: &SessionError) -> (i32, Option<&'static str>) {
     match err {
         SessionError::State(StateError::Locked { .. }) => (exit::GENERAL, Some(LOCKED_HINT)),
         SessionError::Blocked(_) => (exit::GENERAL, Some(BLOCKED_HINT)),
+        SessionError::State(StateError::LockLost { .. }) => (exit::GENERAL, Some("the apply stopped when another writer took the lock; `floe history` and `floe status` show where it got to")),
         _ => (exit::GENERAL, None),
     }
 }

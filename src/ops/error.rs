@@ -99,6 +99,12 @@ pub enum OpsError {
     Blocked(Vec<String>),
     #[error("there is no earlier successful revision to go back to")]
     NoEarlierRevision,
+    #[error("the lock on {namespace} is live: {holder} holds it (since {since}) and renews it; an apply may be running")]
+    LockLive {
+        namespace: String,
+        holder: String,
+        since: String,
+    },
     #[error(transparent)]
     Export(#[from] ExportError),
     #[error("{} is not empty and holds no chart floe exported", .path.display())]

@@ -75,6 +75,8 @@ pub enum RevisionOutcome {
     Succeeded,
     Failed,
     Interrupted,
+    /// The apply stopped because it lost the lock to another writer.
+    LockLost,
 }
 
 impl RevisionOutcome {
@@ -84,6 +86,7 @@ impl RevisionOutcome {
             RevisionOutcome::Succeeded => "succeeded",
             RevisionOutcome::Failed => "failed",
             RevisionOutcome::Interrupted => "interrupted",
+            RevisionOutcome::LockLost => "lock-lost",
         }
     }
 
@@ -93,6 +96,7 @@ impl RevisionOutcome {
             RevisionOutcome::Succeeded,
             RevisionOutcome::Failed,
             RevisionOutcome::Interrupted,
+            RevisionOutcome::LockLost,
         ]
         .into_iter()
         .find(|o| o.as_str() == s)

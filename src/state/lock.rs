@@ -83,10 +83,15 @@ impl Lock {
             else {
                 continue; // released between our create and get
             };
-            let expires = expiry(&current);
-            if expires.is_some_and(|t| t > now) {
+            if expiry(&current).is_some_and(|t| t > now) {
                 return Err(locked(namespace, &current));
             }
+            // It looks expired by the holder's clock, which may be behind
+            // ours: judge by our own clock whether anyone still writes it.
+            let Some(current) = unchanged_for_its_duration(&api, current, cluster, &what).await?
+            else {
+                continue;
+            };
             let mut takeover = lease(
                 namespace,
                 holder,
@@ -198,24 +203,16 @@ impl Lock {
         let s = &self.shared;
         let api: Api<Lease> = Api::namespaced(s.cluster.client.clone(), &s.namespace);
         let what = format!("releasing the lock {}/{LOCK_NAME}", s.namespace);
-        let Some(current) = api
-            .get_opt(LOCK_NAME)
-            .await
-            .map_err(|e| api_error(&s.cluster, e, &what))?
-        else {
-            return Ok(());
-        };
-        let holder = holder_of(&current);
-        if holder != s.holder {
-            return Err(StateError::LockLost {
-                namespace: s.namespace.clone(),
-                holder,
-            });
-        }
-        // The precondition keeps a takeover that lands right now alive.
+        // Ours only if nobody wrote it since our last write: the holder's
+        // name alone cannot tell our lease from a takeover by the same name.
+        let ours = s
+            .resource_version
+            .lock()
+            .map(|rv| rv.clone())
+            .unwrap_or_default();
         let params = DeleteParams {
             preconditions: Some(Preconditions {
-                resource_version: current.metadata.resource_version.clone(),
+                resource_version: Some(ours),
                 uid: None,
             }),
             ..Default::default()
@@ -223,10 +220,16 @@ impl Lock {
         match api.delete(LOCK_NAME, &params).await {
             Ok(_) => Ok(()),
             Err(e) if status_code(&e) == Some(404) => Ok(()),
-            Err(e) if status_code(&e) == Some(409) => Err(StateError::LockLost {
-                namespace: s.namespace.clone(),
-                holder: "(taken over while releasing)".into(),
-            }),
+            Err(e) if status_code(&e) == Some(409) => {
+                let holder = match api.get_opt(LOCK_NAME).await {
+                    Ok(Some(current)) => holder_of(&current),
+                    _ => "someone else".into(),
+                };
+                Err(StateError::LockLost {
+                    namespace: s.namespace.clone(),
+                    holder,
+                })
+            }
             Err(e) => Err(api_error(&s.cluster, e, &what)),
         }
     }
@@ -286,18 +289,122 @@ impl Shared {
     }
 }
 
-/// Deletes the lock on `namespace` whoever holds it (`floe unlock`).
-/// Returns whether there was one.
-pub async fn force_unlock(cluster: &Cluster, namespace: &str) -> Result<bool, StateError> {
+/// The lease as it stands after watching it for its own duration on this
+/// process's monotonic clock (client-go's leader-election rule): `Ok(None)`
+/// when it changed or went away meanwhile (its holder is alive, or it was
+/// released: look again), `Ok(Some(lease))` when nobody wrote it.
+async fn unchanged_for_its_duration(
+    api: &Api<Lease>,
+    observed: Lease,
+    cluster: &Cluster,
+    what: &str,
+) -> Result<Option<Lease>, StateError> {
+    let seconds = observed
+        .spec
+        .as_ref()
+        .and_then(|s| s.lease_duration_seconds)
+        .unwrap_or(0);
+    let duration = Duration::from_secs(u64::try_from(seconds).unwrap_or(0));
+    let started = std::time::Instant::now();
+    let poll = (duration / 4).clamp(Duration::from_millis(100), Duration::from_secs(2));
+    while started.elapsed() < duration {
+        tokio::time::sleep(poll).await;
+        let now = api
+            .get_opt(LOCK_NAME)
+            .await
+            .map_err(|e| api_error(cluster, e, what))?;
+        let same = now.as_ref().map(|l| &l.metadata.resource_version)
+            == Some(&observed.metadata.resource_version);
+        if !same {
+            return Ok(None);
+        }
+    }
+    Ok(Some(observed))
+}
+
+/// Who holds the lock on a namespace, as `floe unlock` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockHolder {
+    pub holder: String,
+    /// The last renewal (or acquisition), RFC 3339 to the second.
+    pub renewed: String,
+    /// Whether it was renewed within its duration (by this machine's clock).
+    pub live: bool,
+}
+
+/// The lock on `namespace`, if there is one.
+pub async fn lock_holder(
+    cluster: &Cluster,
+    namespace: &str,
+) -> Result<Option<LockHolder>, StateError> {
     let api: Api<Lease> = Api::namespaced(cluster.client.clone(), namespace);
-    match api.delete(LOCK_NAME, &DeleteParams::default()).await {
-        Ok(_) => Ok(true),
-        Err(e) if status_code(&e) == Some(404) => Ok(false),
-        Err(e) => Err(api_error(
-            cluster,
-            e,
-            &format!("deleting the lock {namespace}/{LOCK_NAME}"),
-        )),
+    let what = format!("reading the lock {namespace}/{LOCK_NAME}");
+    let lease = api
+        .get_opt(LOCK_NAME)
+        .await
+        .map_err(|e| api_error(cluster, e, &what))?;
+    Ok(lease.map(|lease| {
+        let renewed = lease
+            .spec
+            .as_ref()
+            .and_then(|s| s.renew_time.as_ref().or(s.acquire_time.as_ref()))
+            .map(|t| second(t.0))
+            .unwrap_or_else(|| "(never)".into());
+        LockHolder {
+            holder: holder_of(&lease),
+            renewed,
+            live: expiry(&lease).is_some_and(|t| t > Timestamp::now()),
+        }
+    }))
+}
+
+/// What `floe unlock` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unlocked {
+    /// There was no lock.
+    NotLocked,
+    /// The lock was removed; it was held by `holder`.
+    Removed { holder: String },
+}
+
+/// Removes the lock on `namespace` (`floe unlock`). A lease that is still
+/// live (renewed within its duration) is refused with
+/// [`StateError::Locked`] unless `force`; the delete is conditional on the
+/// lease read, so a renewal landing meanwhile is not swept away.
+pub async fn unlock(
+    cluster: &Cluster,
+    namespace: &str,
+    force: bool,
+) -> Result<Unlocked, StateError> {
+    let api: Api<Lease> = Api::namespaced(cluster.client.clone(), namespace);
+    let what = format!("removing the lock {namespace}/{LOCK_NAME}");
+    let Some(current) = api
+        .get_opt(LOCK_NAME)
+        .await
+        .map_err(|e| api_error(cluster, e, &what))?
+    else {
+        return Ok(Unlocked::NotLocked);
+    };
+    if !force && expiry(&current).is_some_and(|t| t > Timestamp::now()) {
+        return Err(locked(namespace, &current));
+    }
+    let params = DeleteParams {
+        preconditions: Some(Preconditions {
+            resource_version: current.metadata.resource_version.clone(),
+            uid: current.metadata.uid.clone(),
+        }),
+        ..Default::default()
+    };
+    match api.delete(LOCK_NAME, &params).await {
+        Ok(_) => Ok(Unlocked::Removed {
+            holder: holder_of(&current),
+        }),
+        Err(e) if status_code(&e) == Some(404) => Ok(Unlocked::NotLocked),
+        Err(e) if status_code(&e) == Some(409) => Err(StateError::LockLost {
+            namespace: namespace.to_string(),
+            holder: "someone who renewed it just now".into(),
+        }),
+        Err(e) => Err(api_error(cluster, e, &what)),
     }
 }
 

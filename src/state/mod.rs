@@ -11,7 +11,9 @@ pub use history::{
     History, ObjectOutcome, Revision, RevisionMeta, RevisionOutcome, DEFAULT_HISTORY_MAX,
     REVISION_PREFIX,
 };
-pub use lock::{default_holder, force_unlock, Lock, DEFAULT_LOCK_TTL, LOCK_NAME};
+pub use lock::{
+    default_holder, lock_holder, unlock, Lock, LockHolder, Unlocked, DEFAULT_LOCK_TTL, LOCK_NAME,
+};
 
 use crate::cluster::{Cluster, ClusterError};
 
