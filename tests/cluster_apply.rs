@@ -12,7 +12,7 @@ use floe::plan::fresh::{check_fresh, StaleError};
 use floe::plan::Plan;
 use floe::render::{self, DesiredSet};
 use floe::state::{History, RevisionOutcome, StateError};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::path::Path;
 use std::time::Duration;
 
@@ -57,22 +57,6 @@ async fn deploy(
         .await
         .expect("apply session");
     (p, report)
-}
-
-/// Puts a kwok failure stage on one workload's pods.
-fn with_fault(mut desired: DesiredSet, workload: &str, fault: &str) -> DesiredSet {
-    for o in desired.objects.iter_mut().filter(|o| o.name == workload) {
-        let template = match o.kind.as_str() {
-            "Deployment" | "StatefulSet" | "Job" => {
-                o.body.pointer_mut("/spec/template/metadata/labels")
-            }
-            _ => None,
-        };
-        if let Some(Value::Object(labels)) = template {
-            labels.insert(support::FAULT_LABEL.into(), json!(fault));
-        }
-    }
-    desired
 }
 
 fn outcome<'a>(report: &'a SessionReport, address: &str) -> &'a ObjectResult {
@@ -194,7 +178,7 @@ async fn failing_deploy(
 ) -> (DesiredSet, SessionReport) {
     let c = cluster().await;
     let p = product("minimal", Environment::Dev, prefix);
-    let desired = with_fault(render::render(&p), workload, fault);
+    let desired = support::with_fault(render::render(&p), workload, fault);
     let (_, report) = deploy(&c, &desired, &opts).await;
     assert!(!report.report.succeeded(), "{fault}: the apply must fail");
     let history = History::new(&c, &desired.namespace, &desired.product, "dev");
@@ -390,7 +374,7 @@ async fn atomic_restores_the_previous_revision_after_a_failure() {
     let mut broken_product = p.clone();
     broken_product.image_override =
         Some("registry.example.com/acme/customer-analytics:9.9.9".into());
-    let broken = with_fault(
+    let broken = support::with_fault(
         render::render(&broken_product),
         "code-location",
         "image-pull-backoff",

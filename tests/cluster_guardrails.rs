@@ -16,7 +16,7 @@ use floe::plan::{Action, Plan};
 use floe::render::{self, DesiredSet};
 use k8s_openapi::api::core::v1::PersistentVolumeClaim;
 use kube::api::Api;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::path::Path;
 use std::time::Duration;
 
@@ -176,7 +176,11 @@ async fn atomic_refuses_a_way_back_that_would_destroy_data() {
 
     // The next apply adds a PVC, then fails on the Deployment: going back
     // to the first revision would destroy the new PVC.
-    let broken = with_fault(with_pvc(minimal_in(&ns), "ReadWriteOnce"));
+    let broken = support::with_fault(
+        with_pvc(minimal_in(&ns), "ReadWriteOnce"),
+        "code-location",
+        "image-pull-backoff",
+    );
     let p = plan(&c, &broken, &PlanOptions::default())
         .await
         .expect("plan");
@@ -203,75 +207,4 @@ fn minimal_in(namespace: &str) -> DesiredSet {
     let mut product = model::load(&dir, Environment::Dev, None).expect("example loads");
     product.settings.namespace.name = Some(namespace.to_string());
     render::render(&product)
-}
-
-/// The code-location Deployment's pods never pull their image.
-fn with_fault(mut desired: DesiredSet) -> DesiredSet {
-    for o in desired
-        .objects
-        .iter_mut()
-        .filter(|o| o.kind == "Deployment")
-    {
-        if let Some(Value::Object(labels)) = o.body.pointer_mut("/spec/template/metadata/labels") {
-            labels.insert(support::FAULT_LABEL.into(), json!("image-pull-backoff"));
-        }
-    }
-    desired
-}
-
-/// Turns `cancel` true (Ctrl-C) as soon as the change at `address` starts.
-struct CancelAt {
-    address: String,
-    cancel: tokio::sync::watch::Sender<bool>,
-}
-
-impl floe::apply::Reporter for CancelAt {
-    fn report(&self, event: &floe::apply::Event) {
-        if let floe::apply::Event::Started { address, .. } = event {
-            if *address == self.address {
-                let _ = self.cancel.send(true);
-            }
-        }
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_replace_interrupted_after_its_delete_still_creates_the_object() {
-    let c = cluster().await;
-    let first = with_pvc(minimal("guard-interrupt"), "ReadWriteOnce");
-    let ns = first.namespace.clone();
-    let p = plan(&c, &first, &PlanOptions::default())
-        .await
-        .expect("plan");
-    assert!(apply(&c, &p, &options())
-        .await
-        .expect("apply")
-        .report
-        .succeeded());
-    let (old_uid, _) = pvc_identity(&ns).await.expect("the PVC exists");
-
-    let allowed = PlanOptions {
-        allow_prune_data: true,
-        ..PlanOptions::default()
-    };
-    let changed = with_pvc(minimal_in(&ns), "ReadOnlyMany");
-    let p = plan(&c, &changed, &allowed).await.expect("plan");
-    assert_eq!(
-        change_of(&p, "PersistentVolumeClaim", PVC).action,
-        Action::Replace
-    );
-    let (tx, rx) = tokio::sync::watch::channel(false);
-    let reporter = CancelAt {
-        address: format!("persistentvolumeclaim/{PVC}"),
-        cancel: tx,
-    };
-    let report = session::run(&c, &p, &options(), &reporter, rx)
-        .await
-        .expect("the session runs");
-    assert!(report.report.interrupted, "the apply was interrupted");
-    let (new_uid, _) = pvc_identity(&ns)
-        .await
-        .expect("the replaced PVC was created again, not left deleted");
-    assert_ne!(new_uid, old_uid, "it is the new object");
-    cleanup(&ns);
 }

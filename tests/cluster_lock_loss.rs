@@ -13,7 +13,6 @@ use floe::state::{History, RevisionOutcome, StateError, LOCK_NAME};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::coordination::v1::Lease;
 use kube::api::{Api, PostParams};
-use serde_json::{json, Value};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -26,17 +25,12 @@ async fn an_apply_that_loses_its_lock_stops_within_one_renewal() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/minimal");
     let mut product = model::load(&dir, Environment::Dev, None).expect("example loads");
     product.settings.namespace.name = Some(support::unique_name("lock-lost"));
-    let mut desired = render::render(&product);
     // Its pods never start: without losing the lock the apply would wait a minute.
-    for o in desired
-        .objects
-        .iter_mut()
-        .filter(|o| o.kind == "Deployment")
-    {
-        if let Some(Value::Object(labels)) = o.body.pointer_mut("/spec/template/metadata/labels") {
-            labels.insert(support::FAULT_LABEL.into(), json!("image-pull-backoff"));
-        }
-    }
+    let desired = support::with_fault(
+        render::render(&product),
+        "code-location",
+        "image-pull-backoff",
+    );
     let ns = desired.namespace.clone();
     let p = plan(&c, &desired, &PlanOptions::default())
         .await

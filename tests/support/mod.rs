@@ -659,3 +659,23 @@ pub fn control_plane_logs(lines: usize) -> String {
     }
     out
 }
+
+/// Puts a kwok failure stage on one workload's pods.
+pub fn with_fault(
+    mut desired: floe::render::DesiredSet,
+    workload: &str,
+    fault: &str,
+) -> floe::render::DesiredSet {
+    for o in desired.objects.iter_mut().filter(|o| o.name == workload) {
+        let template = match o.kind.as_str() {
+            "Deployment" | "StatefulSet" | "Job" => {
+                o.body.pointer_mut("/spec/template/metadata/labels")
+            }
+            _ => None,
+        };
+        if let Some(Value::Object(labels)) = template {
+            labels.insert(FAULT_LABEL.into(), json!(fault));
+        }
+    }
+    desired
+}
