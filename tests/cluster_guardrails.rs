@@ -208,3 +208,60 @@ fn minimal_in(namespace: &str) -> DesiredSet {
     product.settings.namespace.name = Some(namespace.to_string());
     render::render(&product)
 }
+
+/// Turns `cancel` true (Ctrl-C) as soon as the change at `address` starts.
+struct CancelAt {
+    address: String,
+    cancel: tokio::sync::watch::Sender<bool>,
+}
+
+impl floe::apply::Reporter for CancelAt {
+    fn report(&self, event: &floe::apply::Event) {
+        if let floe::apply::Event::Started { address, .. } = event {
+            if *address == self.address {
+                let _ = self.cancel.send(true);
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replace_interrupted_after_its_delete_still_creates_the_object() {
+    let c = cluster().await;
+    let first = with_pvc(minimal("guard-interrupt"), "ReadWriteOnce");
+    let ns = first.namespace.clone();
+    let p = plan(&c, &first, &PlanOptions::default())
+        .await
+        .expect("plan");
+    assert!(apply(&c, &p, &options())
+        .await
+        .expect("apply")
+        .report
+        .succeeded());
+    let (old_uid, _) = pvc_identity(&ns).await.expect("the PVC exists");
+
+    let allowed = PlanOptions {
+        allow_prune_data: true,
+        ..PlanOptions::default()
+    };
+    let changed = with_pvc(minimal_in(&ns), "ReadOnlyMany");
+    let p = plan(&c, &changed, &allowed).await.expect("plan");
+    assert_eq!(
+        change_of(&p, "PersistentVolumeClaim", PVC).action,
+        Action::Replace
+    );
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let reporter = CancelAt {
+        address: format!("persistentvolumeclaim/{PVC}"),
+        cancel: tx,
+    };
+    let report = session::run(&c, &p, &options(), &reporter, rx)
+        .await
+        .expect("the session runs");
+    assert!(report.report.interrupted, "the apply was interrupted");
+    let (new_uid, _) = pvc_identity(&ns)
+        .await
+        .expect("the replaced PVC was created again, not left deleted");
+    assert_ne!(new_uid, old_uid, "it is the new object");
+    cleanup(&ns);
+}
