@@ -265,3 +265,66 @@ async fn a_replace_interrupted_after_its_delete_still_creates_the_object() {
     assert_ne!(new_uid, old_uid, "it is the new object");
     cleanup(&ns);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_of_an_object_that_changed_since_the_plan_is_refused() {
+    let c = cluster().await;
+    let first = minimal("guard-precondition");
+    let ns = first.namespace.clone();
+    let p = plan(&c, &first, &PlanOptions::default())
+        .await
+        .expect("plan");
+    assert!(apply(&c, &p, &options())
+        .await
+        .expect("apply")
+        .report
+        .succeeded());
+
+    // The next plan prunes the Service...
+    let mut without_service = minimal_in(&ns);
+    without_service.objects.retain(|o| o.kind != "Service");
+    let prune = plan(&c, &without_service, &PlanOptions::default())
+        .await
+        .expect("plan");
+    let delete = change_of(&prune, "Service", "code-location");
+    assert_eq!(delete.action, Action::Delete);
+    assert!(delete.live_uid.is_some() && delete.live_resource_version.is_some());
+
+    // ...but someone changes it before the apply.
+    let services: Api<k8s_openapi::api::core::v1::Service> =
+        Api::namespaced(support::client().await, &ns);
+    let patch = json!({"metadata": {"annotations": {"example.com/owner": "someone-else"}}});
+    let changed = services
+        .patch(
+            "code-location",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(&patch),
+        )
+        .await
+        .expect("another change");
+    let report = apply(&c, &prune, &options())
+        .await
+        .expect("the session runs");
+    match report
+        .report
+        .objects
+        .iter()
+        .find(|o| o.address == "service/code-location")
+        .map(|o| &o.outcome)
+    {
+        Some(floe::apply::ObjectResult::Failed { reason, .. }) => {
+            assert!(reason.contains("changed since the plan"), "{reason}")
+        }
+        other => panic!("the delete must be refused, got {other:?}"),
+    }
+    let now = services
+        .get("code-location")
+        .await
+        .expect("the Service is still there");
+    assert_eq!(now.metadata.uid, changed.metadata.uid);
+    assert_eq!(
+        now.metadata.resource_version,
+        changed.metadata.resource_version
+    );
+    cleanup(&ns);
+}

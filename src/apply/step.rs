@@ -9,7 +9,7 @@ use crate::cluster::Cluster;
 use crate::kinds::{self, WaitOn};
 use crate::names::FIELD_MANAGER;
 use crate::plan::{Action, Change, Plan};
-use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
+use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, Preconditions};
 use serde_json::Value;
 use std::time::Instant;
 use tokio::sync::watch;
@@ -46,7 +46,7 @@ pub(super) async fn run(
         deadline: (Instant::now() + context.options.object_timeout).min(context.overall_deadline),
     };
     if matches!(change.action, Action::Delete | Action::Replace) {
-        delete(&api, &key.name).await?;
+        delete(&api, change).await?;
         // Once a replace has deleted, it must create again: stopping in
         // between would leave the object gone. Only its wait is cut short.
         let (_never_sent, mut uninterruptible) = watch::channel(false);
@@ -81,11 +81,26 @@ pub(super) async fn run(
     })
 }
 
-/// Asks for the deletion; an object already gone is fine.
-async fn delete(api: &Api<DynamicObject>, name: &str) -> Result<(), StepFailure> {
-    match api.delete(name, &DeleteParams::background()).await {
+/// Asks for the deletion of exactly the object the plan saw (its uid and
+/// resourceVersion as preconditions); an object already gone is fine.
+async fn delete(api: &Api<DynamicObject>, change: &Change) -> Result<(), StepFailure> {
+    let mut params = DeleteParams::background();
+    if change.live_uid.is_some() || change.live_resource_version.is_some() {
+        params.preconditions = Some(Preconditions {
+            uid: change.live_uid.clone(),
+            resource_version: change.live_resource_version.clone(),
+        });
+    }
+    match api.delete(&change.key.name, &params).await {
         Ok(_) => Ok(()),
         Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
+        Err(kube::Error::Api(s)) if s.code == 409 => Err(StepFailure {
+            reason: "it changed since the plan was made; it was not deleted".into(),
+            diagnosis: vec![
+                format!("the API server: {}", s.message),
+                "plan again and review what changed".into(),
+            ],
+        }),
         Err(e) => Err(StepFailure::plain(format!(
             "delete refused: {}",
             api_message(e)

@@ -162,6 +162,7 @@ mod tests {
                 replace_reason: None,
                 drift: Vec::new(),
                 live_resource_version: None,
+                live_uid: None,
                 requires_flag: None,
             })
             .collect();

@@ -297,12 +297,17 @@ fn change_of(object: &Object, live: Option<&Value>, action: Action) -> Change {
         desired: None,
         replace_reason: None,
         drift: Vec::new(),
-        live_resource_version: live
-            .and_then(|v| v.pointer("/metadata/resourceVersion"))
-            .and_then(Value::as_str)
-            .map(str::to_string),
+        live_resource_version: live_metadata(live, "resourceVersion"),
+        live_uid: live_metadata(live, "uid"),
         requires_flag: None,
     }
+}
+
+fn live_metadata(live: Option<&Value>, field: &str) -> Option<String> {
+    live.and_then(|v| v.get("metadata"))
+        .and_then(|m| m.get(field))
+        .and_then(Value::as_str)
+        .map(str::to_string)
 }
 
 fn steps_of(action: Action) -> Vec<String> {

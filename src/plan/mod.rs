@@ -106,6 +106,12 @@ pub struct Change {
     /// whose objects moved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live_resource_version: Option<String>,
+    /// uid of the live object when planned. A delete (and the delete of a
+    /// replace) is sent with it and `live_resource_version` as
+    /// preconditions, so it never removes an object that changed or was
+    /// recreated since the plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live_uid: Option<String>,
     /// The flag that must be given to carry out this change (pruning
     /// guardrails); `None` when nothing stands in the way.
     #[serde(default, skip_serializing_if = "Option::is_none")]
