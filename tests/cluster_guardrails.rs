@@ -57,6 +57,15 @@ fn with_pvc(mut desired: DesiredSet, access_mode: &str) -> DesiredSet {
     desired
 }
 
+/// Plans and applies `desired`, which must succeed.
+async fn deploy(c: &floe::cluster::Cluster, desired: &DesiredSet) {
+    let p = plan(c, desired, &PlanOptions::default())
+        .await
+        .expect("plan");
+    let report = apply(c, &p, &options()).await.expect("apply");
+    assert!(report.report.succeeded(), "{:?}", report.report.objects);
+}
+
 fn options() -> SessionOptions {
     SessionOptions {
         apply: ApplyOptions {
@@ -107,11 +116,7 @@ async fn a_pvc_replace_needs_the_data_flag_and_is_not_applied_without_it() {
     let c = cluster().await;
     let first = with_pvc(minimal("guard-replace"), "ReadWriteOnce");
     let ns = first.namespace.clone();
-    let p = plan(&c, &first, &PlanOptions::default())
-        .await
-        .expect("plan");
-    let report = apply(&c, &p, &options()).await.expect("first apply");
-    assert!(report.report.succeeded(), "{:?}", report.report.objects);
+    deploy(&c, &first).await;
     let before = pvc_identity(&ns).await.expect("the PVC exists");
 
     // accessModes cannot change in place: the PVC would be deleted and
@@ -230,14 +235,7 @@ async fn a_replace_interrupted_after_its_delete_still_creates_the_object() {
     let c = cluster().await;
     let first = with_pvc(minimal("guard-interrupt"), "ReadWriteOnce");
     let ns = first.namespace.clone();
-    let p = plan(&c, &first, &PlanOptions::default())
-        .await
-        .expect("plan");
-    assert!(apply(&c, &p, &options())
-        .await
-        .expect("apply")
-        .report
-        .succeeded());
+    deploy(&c, &first).await;
     let (old_uid, _) = pvc_identity(&ns).await.expect("the PVC exists");
 
     let allowed = PlanOptions {
@@ -271,14 +269,7 @@ async fn a_delete_of_an_object_that_changed_since_the_plan_is_refused() {
     let c = cluster().await;
     let first = minimal("guard-precondition");
     let ns = first.namespace.clone();
-    let p = plan(&c, &first, &PlanOptions::default())
-        .await
-        .expect("plan");
-    assert!(apply(&c, &p, &options())
-        .await
-        .expect("apply")
-        .report
-        .succeeded());
+    deploy(&c, &first).await;
 
     // The next plan prunes the Service...
     let mut without_service = minimal_in(&ns);
