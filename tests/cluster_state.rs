@@ -575,3 +575,113 @@ async fn a_lease_renewed_by_a_holder_with_a_slow_clock_is_not_taken_over() {
         .expect("an abandoned lease is taken over");
     taken.release().await.expect("release");
 }
+
+/// Records revision after revision with `outcome`; returns their numbers.
+async fn record(history: &History<'_>, ns: &str, outcomes: &[RevisionOutcome]) -> Vec<u64> {
+    let mut numbers = Vec::new();
+    for (i, outcome) in outcomes.iter().enumerate() {
+        let desired = vec![config_map(ns, "settings", &i.to_string())];
+        let n = history
+            .begin(meta("dir:/p"), &desired)
+            .await
+            .expect("begin");
+        history
+            .finish(n, *outcome, Vec::new())
+            .await
+            .expect("finish");
+        numbers.push(n);
+    }
+    numbers
+}
+
+#[tokio::test]
+async fn pruning_never_takes_the_newest_successful_revision() {
+    let ns = TestNs::new("state-prune-success").await;
+    let c = cluster(&ns);
+    let history = History::new(&c, &ns.name, PRODUCT, ENV);
+    use RevisionOutcome::{Failed, Succeeded};
+    record(&history, &ns.name, &[Succeeded, Failed, Failed, Failed]).await;
+    history.prune(2).await.expect("prune");
+    let numbers: Vec<u64> = history
+        .list()
+        .await
+        .expect("list")
+        .iter()
+        .map(|m| m.number)
+        .collect();
+    assert_eq!(numbers, vec![4, 3, 1], "the two newest, and the way back");
+}
+
+#[tokio::test]
+async fn a_damaged_record_is_left_out_and_named_not_fatal() {
+    let ns = TestNs::new("state-damaged").await;
+    let c = cluster(&ns);
+    let history = History::new(&c, &ns.name, PRODUCT, ENV);
+    record(&history, &ns.name, &[RevisionOutcome::Succeeded; 2]).await;
+    let records: Api<ConfigMap> = ns.api();
+    let patch = json!({"metadata": {"annotations": {"floe.dev/outcome": "hacked"}}});
+    records
+        .patch(
+            "floe-revision-1",
+            &Default::default(),
+            &kube::api::Patch::Merge(&patch),
+        )
+        .await
+        .expect("damaging a record");
+    let listing = history.listing().await.expect("listing still works");
+    let numbers: Vec<u64> = listing.revisions.iter().map(|m| m.number).collect();
+    assert_eq!(numbers, vec![2]);
+    assert_eq!(listing.unreadable.len(), 1, "{:?}", listing.unreadable);
+    assert!(
+        listing.unreadable[0].starts_with("floe-revision-1: ")
+            && listing.unreadable[0].contains("floe.dev/outcome"),
+        "{:?}",
+        listing.unreadable
+    );
+}
+
+#[tokio::test]
+async fn a_desired_set_that_decompresses_too_far_is_refused() {
+    use std::io::Write;
+    let ns = TestNs::new("state-bomb").await;
+    let c = cluster(&ns);
+    let history = History::new(&c, &ns.name, PRODUCT, ENV);
+    record(&history, &ns.name, &[RevisionOutcome::Succeeded]).await;
+    // 200 MiB of one byte compresses to a few hundred KiB.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let chunk = vec![b' '; 1 << 20];
+    for _ in 0..200 {
+        gz.write_all(&chunk).expect("compress");
+    }
+    let bomb = gz.finish().expect("compress");
+    assert!(bomb.len() < 900 * 1024, "{} bytes", bomb.len());
+    use sha2::Digest;
+    let sha = hex::encode(sha2::Sha256::digest(&bomb));
+    let records: Api<ConfigMap> = ns.api();
+    let patch = json!({
+        "metadata": {"annotations": {"floe.dev/desired-sha256": sha, "floe.dev/parts": "1"}},
+        "binaryData": {"desired.json.gz": base64_of(&bomb)}
+    });
+    records
+        .patch(
+            "floe-revision-1",
+            &Default::default(),
+            &kube::api::Patch::Merge(&patch),
+        )
+        .await
+        .expect("planting the record");
+    match history.get(1).await {
+        Err(StateError::Corrupt { reason, .. }) => {
+            assert!(reason.contains("decompresses to more than"), "{reason}")
+        }
+        other => panic!(
+            "expected a refusal, got {:?}",
+            other.map(|r| r.desired.len())
+        ),
+    }
+}
+
+fn base64_of(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}

@@ -192,7 +192,7 @@ pub struct ApplyArgs {
     /// After a failure, go back to the last successful revision.
     #[arg(long)]
     pub atomic: bool,
-    /// Revisions to keep.
+    /// Revisions to keep (the newest successful one is kept whatever this says).
     #[arg(long, default_value_t = 10)]
     pub history_max: usize,
     /// Progress output.

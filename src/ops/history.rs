@@ -4,7 +4,7 @@ use super::OpsError;
 use crate::cluster::Cluster;
 use crate::model::effective::namespace_name;
 use crate::model::Product;
-use crate::state::{History, RevisionMeta};
+use crate::state::{History, Listing};
 
 /// The history of `product` in its environment's namespace.
 pub fn history_of<'a>(cluster: &'a Cluster, product: &Product) -> History<'a> {
@@ -16,7 +16,7 @@ pub fn history_of<'a>(cluster: &'a Cluster, product: &Product) -> History<'a> {
     )
 }
 
-/// The revisions, newest first.
-pub async fn list(cluster: &Cluster, product: &Product) -> Result<Vec<RevisionMeta>, OpsError> {
-    Ok(history_of(cluster, product).list().await?)
+/// The readable revisions, newest first, and the records left out.
+pub async fn list(cluster: &Cluster, product: &Product) -> Result<Listing, OpsError> {
+    Ok(history_of(cluster, product).listing().await?)
 }

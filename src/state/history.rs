@@ -67,6 +67,10 @@ const CHUNK: usize = PART_BUDGET - 1024;
 const OBJECTS_BUDGET: usize = 128 * 1024;
 /// Longest failure message kept per object once the outcomes outgrow their room.
 const RESULT_CUT: usize = 200;
+/// The most a revision's desired set may decompress to: far above any
+/// product's (10,000 objects are about 30 MiB), far below what a crafted
+/// record could make this process allocate.
+const MAX_DESIRED_BYTES: u64 = 128 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -140,6 +144,15 @@ pub struct RevisionMeta {
     pub namespace: String,
     pub outcome: RevisionOutcome,
     pub objects: Vec<ObjectOutcome>,
+}
+
+/// What [`History::listing`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Listing {
+    /// Newest first.
+    pub revisions: Vec<RevisionMeta>,
+    /// `record name: why`, for each record left out.
+    pub unreadable: Vec<String>,
 }
 
 /// A revision with its desired set, as needed by `floe undo`.
@@ -334,8 +347,16 @@ impl<'a> History<'a> {
         }
     }
 
-    /// All recorded revisions, newest first, without their desired sets.
+    /// All readable revisions, newest first, without their desired sets.
+    /// A record that cannot be read is left out (see [`History::listing`]).
     pub async fn list(&self) -> Result<Vec<RevisionMeta>, StateError> {
+        Ok(self.listing().await?.revisions)
+    }
+
+    /// The readable revisions, newest first, and why each record that could
+    /// not be read was left out: one damaged record must not stop every
+    /// apply of the product.
+    pub async fn listing(&self) -> Result<Listing, StateError> {
         let lp =
             ListParams::default().labels(&format!("{},!{LABEL_REVISION_PART}", self.selector()));
         let list = self
@@ -343,13 +364,20 @@ impl<'a> History<'a> {
             .list(&lp)
             .await
             .map_err(|e| self.err(e, "listing revisions"))?;
-        let mut metas = list
-            .items
-            .iter()
-            .map(|cm| self.parse_meta(cm))
-            .collect::<Result<Vec<_>, _>>()?;
-        metas.sort_by_key(|m| std::cmp::Reverse(m.number));
-        Ok(metas)
+        let mut listing = Listing::default();
+        for record in &list.items {
+            match self.parse_meta(record) {
+                Ok(meta) => listing.revisions.push(meta),
+                Err(e) => listing.unreadable.push(format!(
+                    "{}: {e}",
+                    record.metadata.name.as_deref().unwrap_or("(unnamed)")
+                )),
+            }
+        }
+        listing
+            .revisions
+            .sort_by_key(|m| std::cmp::Reverse(m.number));
+        Ok(listing)
     }
 
     /// Revision `number` with its desired set, reassembled from its parts.
@@ -392,15 +420,23 @@ impl<'a> History<'a> {
         }
         let mut json = Vec::new();
         flate2::read::GzDecoder::new(blob.as_slice())
+            .take(MAX_DESIRED_BYTES + 1)
             .read_to_end(&mut json)
             .map_err(|e| corrupt(format!("the desired set does not decompress: {e}")))?;
+        if json.len() as u64 > MAX_DESIRED_BYTES {
+            return Err(corrupt(format!(
+                "the desired set decompresses to more than {} MiB",
+                MAX_DESIRED_BYTES >> 20
+            )));
+        }
         let desired: Vec<Value> = serde_json::from_slice(&json)
             .map_err(|e| corrupt(format!("the desired set is not a JSON array: {e}")))?;
         Ok(Revision { meta, desired })
     }
 
     /// Deletes all but the newest `keep` revisions (at least one is always
-    /// kept, so numbering continues from it).
+    /// kept, so numbering continues from it), and never the newest
+    /// successful one.
     pub async fn prune(&self, keep: usize) -> Result<(), StateError> {
         let api = self.api();
         // Metadata only: the parts carry up to ~900 KiB each.
@@ -409,7 +445,14 @@ impl<'a> History<'a> {
             .await
             .map_err(|e| self.err(e, "listing revisions"))?;
         let mut by_number: BTreeMap<u64, Vec<(bool, String)>> = BTreeMap::new();
+        let mut newest_success = None;
         for item in &list.items {
+            let succeeded = item
+                .metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(ANN_OUTCOME))
+                .is_some_and(|o| o == RevisionOutcome::Succeeded.as_str());
             let (Some(number), Some(name)) = (label_number(&item.metadata), &item.metadata.name)
             else {
                 continue;
@@ -419,13 +462,22 @@ impl<'a> History<'a> {
                 .labels
                 .as_ref()
                 .is_some_and(|l| l.contains_key(LABEL_REVISION_PART));
+            if succeeded && !is_part {
+                newest_success = newest_success.max(Some(number));
+            }
             by_number
                 .entry(number)
                 .or_default()
                 .push((is_part, name.clone()));
         }
+        // The way back is never pruned away: the newest successful revision
+        // stays whatever `keep` says.
         let doomed = by_number.len().saturating_sub(keep.max(1));
-        for (number, mut names) in by_number.into_iter().take(doomed) {
+        let doomed = by_number
+            .into_iter()
+            .take(doomed)
+            .filter(|(number, _)| Some(*number) != newest_success);
+        for (number, mut names) in doomed {
             // The record first: once it is gone the revision no longer lists,
             // and parts left by an interrupted prune go with the next one.
             names.sort();

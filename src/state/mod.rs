@@ -8,7 +8,7 @@ mod history;
 mod lock;
 
 pub use history::{
-    History, ObjectOutcome, Revision, RevisionMeta, RevisionOutcome, DEFAULT_HISTORY_MAX,
+    History, Listing, ObjectOutcome, Revision, RevisionMeta, RevisionOutcome, DEFAULT_HISTORY_MAX,
     REVISION_PREFIX,
 };
 pub use lock::{

@@ -31,6 +31,14 @@ pub fn to_text(revisions: &[RevisionMeta], product: &str, namespace: &str) -> St
     text
 }
 
+/// One warning line per revision record that could not be read.
+pub fn unreadable(records: &[String]) -> String {
+    records
+        .iter()
+        .map(|r| format!("warning: revision record {r} (left out)\n"))
+        .collect()
+}
+
 fn row(number: &str, time: &str, outcome: &str, version: &str, user: &str, source: &str) -> String {
     format!("{number:<9} {time:<21} {outcome:<12} {version:<10} {user:<24} {source}\n")
 }
