@@ -276,13 +276,7 @@ async fn pruning_keeps_the_newest_and_numbering_continues() {
             .expect("finish");
         history.prune(3).await.expect("prune");
     }
-    let numbers: Vec<u64> = history
-        .list()
-        .await
-        .expect("list")
-        .iter()
-        .map(|m| m.number)
-        .collect();
+    let numbers = listed_numbers(&history).await;
     assert_eq!(numbers, vec![5, 4, 3]);
     let left: Vec<String> = revision_config_maps(&ns)
         .await
@@ -576,6 +570,12 @@ async fn a_lease_renewed_by_a_holder_with_a_slow_clock_is_not_taken_over() {
     taken.release().await.expect("release");
 }
 
+/// The numbers of the listed revisions, newest first.
+async fn listed_numbers(history: &History<'_>) -> Vec<u64> {
+    let listed = history.list().await.expect("list");
+    listed.iter().map(|m| m.number).collect()
+}
+
 /// Records revision after revision with `outcome`; returns their numbers.
 async fn record(history: &History<'_>, ns: &str, outcomes: &[RevisionOutcome]) -> Vec<u64> {
     let mut numbers = Vec::new();
@@ -602,13 +602,7 @@ async fn pruning_never_takes_the_newest_successful_revision() {
     use RevisionOutcome::{Failed, Succeeded};
     record(&history, &ns.name, &[Succeeded, Failed, Failed, Failed]).await;
     history.prune(2).await.expect("prune");
-    let numbers: Vec<u64> = history
-        .list()
-        .await
-        .expect("list")
-        .iter()
-        .map(|m| m.number)
-        .collect();
+    let numbers = listed_numbers(&history).await;
     assert_eq!(numbers, vec![4, 3, 1], "the two newest, and the way back");
 }
 
@@ -618,16 +612,8 @@ async fn a_damaged_record_is_left_out_and_named_not_fatal() {
     let c = cluster(&ns);
     let history = History::new(&c, &ns.name, PRODUCT, ENV);
     record(&history, &ns.name, &[RevisionOutcome::Succeeded; 2]).await;
-    let records: Api<ConfigMap> = ns.api();
     let patch = json!({"metadata": {"annotations": {"floe.dev/outcome": "hacked"}}});
-    records
-        .patch(
-            "floe-revision-1",
-            &Default::default(),
-            &kube::api::Patch::Merge(&patch),
-        )
-        .await
-        .expect("damaging a record");
+    edit_first_record(&ns, &patch).await;
     let listing = history.listing().await.expect("listing still works");
     let numbers: Vec<u64> = listing.revisions.iter().map(|m| m.number).collect();
     assert_eq!(numbers, vec![2]);
@@ -657,19 +643,11 @@ async fn a_desired_set_that_decompresses_too_far_is_refused() {
     assert!(bomb.len() < 900 * 1024, "{} bytes", bomb.len());
     use sha2::Digest;
     let sha = hex::encode(sha2::Sha256::digest(&bomb));
-    let records: Api<ConfigMap> = ns.api();
     let patch = json!({
         "metadata": {"annotations": {"floe.dev/desired-sha256": sha, "floe.dev/parts": "1"}},
         "binaryData": {"desired.json.gz": base64_of(&bomb)}
     });
-    records
-        .patch(
-            "floe-revision-1",
-            &Default::default(),
-            &kube::api::Patch::Merge(&patch),
-        )
-        .await
-        .expect("planting the record");
+    edit_first_record(&ns, &patch).await;
     match history.get(1).await {
         Err(StateError::Corrupt { reason, .. }) => {
             assert!(reason.contains("decompresses to more than"), "{reason}")
@@ -679,6 +657,16 @@ async fn a_desired_set_that_decompresses_too_far_is_refused() {
             other.map(|r| r.desired.len())
         ),
     }
+}
+
+/// What someone with write access to ConfigMaps could do to revision 1.
+async fn edit_first_record(ns: &TestNs, patch: &Value) {
+    let records: Api<ConfigMap> = ns.api();
+    let merge = kube::api::Patch::Merge(patch);
+    records
+        .patch("floe-revision-1", &Default::default(), &merge)
+        .await
+        .expect("editing the record");
 }
 
 fn base64_of(bytes: &[u8]) -> String {
