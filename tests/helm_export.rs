@@ -73,7 +73,9 @@ fn example(name: &str) -> PathBuf {
 }
 
 fn scratch(prefix: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(support::unique_name(prefix));
+    // Under the target dir, not /tmp: the charts stay for a look after a
+    // failure and go with `cargo clean`.
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(support::unique_name(prefix));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
