@@ -7,6 +7,7 @@
 # A cold build downloads the modules from the Go module proxy (default GOPATH)
 # and takes 10-25 minutes on 2 cores. Progress goes to stderr, the path to stdout.
 set -euo pipefail
+source "$(dirname "$0")/lib/go-tool.sh"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 src="$root/testcluster"
 
@@ -20,19 +21,8 @@ hash="$(
 cache="${FLOE_CACHE_DIR:-$HOME/.cache/floe}/testcluster/$hash"
 bin="$cache/testcluster"
 
-if [[ -x "$bin" ]]; then
-  echo "$bin"
-  exit 0
-fi
-
-mkdir -p "$cache"
 # One build at a time per hash (two clusters / two checkouts may start at once).
-exec 9>"$cache/.lock"
-flock 9
-if [[ -x "$bin" ]]; then
-  echo "$bin"
-  exit 0
-fi
+reuse_or_lock "$bin"
 
 echo "testcluster: building $bin (cold build: 10-25 min on 2 cores)..." >&2
 start=$(date +%s)

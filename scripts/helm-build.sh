@@ -10,6 +10,7 @@
 # GOFLAGS=-mod=mod) and takes minutes on 2 cores. Progress goes to stderr, the
 # path to stdout.
 set -euo pipefail
+source "$(dirname "$0")/lib/go-tool.sh"
 
 version="${1:-${FLOE_HELM_VERSION:-v4.3.1}}"
 [[ "$version" == v* ]] || version="v$version"
@@ -20,41 +21,7 @@ case "$major" in
   *) module="helm.sh/helm/v$major" ;;
 esac
 
-cache="${FLOE_CACHE_DIR:-$HOME/.cache/floe}/helm/$version"
-bin="$cache/helm"
-if [[ -x "$bin" ]]; then
-  echo "$bin"
-  exit 0
-fi
-
-command -v go >/dev/null || { echo "helm-build: 'go' is required" >&2; exit 1; }
-mkdir -p "$cache"
-# One build at a time per version (several test runs may start at once).
-exec 9>"$cache/.lock"
-flock 9
-if [[ -x "$bin" ]]; then
-  echo "$bin"
-  exit 0
-fi
-
-echo "helm-build: building $module/cmd/helm@$version into $bin (cold build: several minutes)..." >&2
-start=$(date +%s)
-tmp="$(mktemp -d "$cache/build-XXXXXX")"
-trap 'rm -rf "$tmp"' EXIT
-# -p=2 keeps peak memory low on 2 cores; CGO off: no C toolchain needed.
 # Without the version ldflag `helm version` would report only the minor
 # version compiled into the source ("v4.3"), as Helm's own Makefile sets it.
 ldflags="-s -w -X $module/internal/version.version=$version -X $module/internal/version.gitTreeState=clean"
-log="$cache/build.log"
-if ! (
-  cd "$tmp"
-  CGO_ENABLED=0 GOBIN="$tmp" GOFLAGS="-mod=mod -buildvcs=false -p=2" \
-    go install -trimpath -ldflags "$ldflags" "$module/cmd/helm@$version"
-) >"$log" 2>&1; then
-  grep -v '^go: downloading ' "$log" | tail -n 40 >&2
-  echo "helm-build: building helm $version failed (full log: $log)" >&2
-  exit 1
-fi
-mv "$tmp/helm" "$bin"
-echo "helm-build: built helm $version in $(( $(date +%s) - start ))s" >&2
-echo "$bin"
+go_install_tool helm "$module/cmd/helm" "$version" "$ldflags"
