@@ -5,7 +5,7 @@
 mod support;
 
 use floe::apply::session::{self, SessionOptions, SessionReport};
-use floe::apply::{ApplyOptions, ObjectResult, Silent};
+use floe::apply::{ObjectResult, Silent};
 use floe::model::{self, Environment, Product};
 use floe::plan::compute::{plan, PlanOptions};
 use floe::plan::fresh::{check_fresh, StaleError};
@@ -16,13 +16,6 @@ use serde_json::json;
 use std::path::Path;
 use std::time::Duration;
 
-async fn cluster() -> floe::cluster::Cluster {
-    support::client().await;
-    floe::cluster::connect(Some(&support::kubeconfig_path()), None)
-        .await
-        .expect("connecting to the test cluster")
-}
-
 fn product(example: &str, env: Environment, prefix: &str) -> Product {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("examples")
@@ -30,18 +23,6 @@ fn product(example: &str, env: Environment, prefix: &str) -> Product {
     let mut p = model::load(&dir, env, None).expect("example loads");
     p.settings.namespace.name = Some(support::unique_name(prefix));
     p
-}
-
-fn options() -> SessionOptions {
-    SessionOptions {
-        apply: ApplyOptions {
-            object_timeout: Duration::from_secs(60),
-            fail_fast_after: Duration::from_secs(3),
-            ..ApplyOptions::default()
-        },
-        source: "test".into(),
-        ..SessionOptions::default()
-    }
 }
 
 async fn deploy(
@@ -100,11 +81,11 @@ fn cleanup(ns: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fresh_deploy_is_ready_and_a_second_apply_changes_nothing() {
-    let c = cluster().await;
+    let c = support::floe_cluster().await;
     for env in Environment::ALL {
         let p = product("minimal", env, &format!("apply-fresh-{env}"));
         let desired = render::render(&p);
-        let (_, report) = deploy(&c, &desired, &options()).await;
+        let (_, report) = deploy(&c, &desired, &support::session_options()).await;
         assert!(
             report.report.succeeded(),
             "{env}: {:#?}",
@@ -134,13 +115,13 @@ async fn fresh_deploy_is_ready_and_a_second_apply_changes_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_image_update_rolls_the_deployment() {
-    let c = cluster().await;
+    let c = support::floe_cluster().await;
     let mut p = product("minimal", Environment::Dev, "apply-roll");
-    let (_, first) = deploy(&c, &render::render(&p), &options()).await;
+    let (_, first) = deploy(&c, &render::render(&p), &support::session_options()).await;
     assert!(first.report.succeeded());
     p.image_override = Some("registry.example.com/acme/customer-analytics:1.0.1".into());
     let desired = render::render(&p);
-    let (planned, second) = deploy(&c, &desired, &options()).await;
+    let (planned, second) = deploy(&c, &desired, &support::session_options()).await;
     assert!(second.report.succeeded(), "{:#?}", second.report.objects);
     assert!(planned
         .changes
@@ -176,7 +157,7 @@ async fn failing_deploy(
     fault: &str,
     opts: SessionOptions,
 ) -> (DesiredSet, SessionReport) {
-    let c = cluster().await;
+    let c = support::floe_cluster().await;
     let p = product("minimal", Environment::Dev, prefix);
     let desired = support::with_fault(render::render(&p), workload, fault);
     let (_, report) = deploy(&c, &desired, &opts).await;
@@ -197,7 +178,7 @@ async fn image_pull_failure_is_diagnosed_and_dependents_skipped() {
         "apply-pull",
         "code-location",
         "image-pull-backoff",
-        options(),
+        support::session_options(),
     )
     .await;
     let text = failed_text(&report, "deployment/code-location");
@@ -211,8 +192,13 @@ async fn image_pull_failure_is_diagnosed_and_dependents_skipped() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crash_loop_is_diagnosed() {
-    let (desired, report) =
-        failing_deploy("apply-crash", "code-location", "crash-loop", options()).await;
+    let (desired, report) = failing_deploy(
+        "apply-crash",
+        "code-location",
+        "crash-loop",
+        support::session_options(),
+    )
+    .await;
     let text = failed_text(&report, "deployment/code-location");
     assert!(
         text.contains("CrashLoopBackOff"),
@@ -224,7 +210,7 @@ async fn crash_loop_is_diagnosed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn never_ready_times_out_with_the_probe_named() {
-    let mut opts = options();
+    let mut opts = support::session_options();
     opts.apply.object_timeout = Duration::from_secs(12);
     let (desired, report) =
         failing_deploy("apply-unready", "code-location", "never-ready", opts).await;
@@ -240,7 +226,13 @@ async fn never_ready_times_out_with_the_probe_named() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn job_failure_is_diagnosed() {
-    let (desired, report) = failing_deploy("apply-jobfail", "dbt-run", "job-fail", options()).await;
+    let (desired, report) = failing_deploy(
+        "apply-jobfail",
+        "dbt-run",
+        "job-fail",
+        support::session_options(),
+    )
+    .await;
     let text = failed_text(&report, "job/dbt-run");
     assert!(text.contains("BackoffLimitExceeded"), "{text}");
     assert!(
@@ -252,13 +244,13 @@ async fn job_failure_is_diagnosed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unschedulable_pod_is_diagnosed_with_the_schedulers_message() {
-    let c = cluster().await;
+    let c = support::floe_cluster().await;
     let mut p = product("minimal", Environment::Dev, "apply-unsched");
     let w = p.settings.workloads.get_mut("code-location").unwrap();
     w.node_selector
         .insert("floe.dev/pool".into(), "does-not-exist".into());
     let desired = render::render(&p);
-    let (_, report) = deploy(&c, &desired, &options()).await;
+    let (_, report) = deploy(&c, &desired, &support::session_options()).await;
     assert!(!report.report.succeeded());
     let text = failed_text(&report, "deployment/code-location");
     assert!(text.contains("Unschedulable"), "{text}");
@@ -272,7 +264,7 @@ async fn unschedulable_pod_is_diagnosed_with_the_schedulers_message() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quota_rejection_is_diagnosed() {
-    let c = cluster().await;
+    let c = support::floe_cluster().await;
     let mut p = product("minimal", Environment::Dev, "apply-quota");
     // Rendering does not validate, so the quota can be made too small here
     // on purpose; admission then refuses the pods.
@@ -281,7 +273,7 @@ async fn quota_rejection_is_diagnosed() {
         ..Default::default()
     });
     let desired = render::render(&p);
-    let (_, report) = deploy(&c, &desired, &options()).await;
+    let (_, report) = deploy(&c, &desired, &support::session_options()).await;
     assert!(!report.report.succeeded());
     let text = failed_text(&report, "deployment/code-location");
     assert!(text.contains("exceeded quota"), "{text}");
@@ -290,10 +282,10 @@ async fn quota_rejection_is_diagnosed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stale_saved_plan_is_refused() {
-    let c = cluster().await;
+    let c = support::floe_cluster().await;
     let p = product("minimal", Environment::Dev, "apply-stale");
     let desired = render::render(&p);
-    let (_, first) = deploy(&c, &desired, &options()).await;
+    let (_, first) = deploy(&c, &desired, &support::session_options()).await;
     assert!(first.report.succeeded());
     let mut edited = p.clone();
     edited
@@ -334,12 +326,12 @@ async fn a_stale_saved_plan_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn of_two_concurrent_applies_exactly_one_runs() {
-    let c = cluster().await;
+    let c = support::floe_cluster().await;
     let p = product("minimal", Environment::Dev, "apply-lock");
     let desired = render::render(&p);
     let planned = plan(&c, &desired, &PlanOptions::default()).await.unwrap();
     let (_tx, rx) = tokio::sync::watch::channel(false);
-    let opts = options();
+    let opts = support::session_options();
     let (a, b) = tokio::join!(
         session::run(&c, &planned, &opts, &Silent, rx.clone()),
         session::run(&c, &planned, &opts, &Silent, rx.clone())
@@ -365,10 +357,10 @@ async fn of_two_concurrent_applies_exactly_one_runs() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn atomic_restores_the_previous_revision_after_a_failure() {
-    let c = cluster().await;
+    let c = support::floe_cluster().await;
     let p = product("minimal", Environment::Dev, "apply-atomic");
     let good = render::render(&p);
-    let (_, first) = deploy(&c, &good, &options()).await;
+    let (_, first) = deploy(&c, &good, &support::session_options()).await;
     assert!(first.report.succeeded());
 
     let mut broken_product = p.clone();
@@ -379,7 +371,7 @@ async fn atomic_restores_the_previous_revision_after_a_failure() {
         "code-location",
         "image-pull-backoff",
     );
-    let mut opts = options();
+    let mut opts = support::session_options();
     opts.atomic = true;
     let (_, second) = deploy(&c, &broken, &opts).await;
     assert!(!second.report.succeeded());
@@ -409,10 +401,10 @@ async fn atomic_restores_the_previous_revision_after_a_failure() {
 /// holding the lock, marks that revision interrupted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revision_left_in_progress_by_a_killed_apply_is_marked_interrupted() {
-    let c = cluster().await;
+    let c = support::floe_cluster().await;
     let p = product("minimal", Environment::Dev, "apply-killed");
     let desired = render::render(&p);
-    let (first, _) = deploy(&c, &desired, &options()).await;
+    let (first, _) = deploy(&c, &desired, &support::session_options()).await;
     let history = History::new(&c, &desired.namespace, &desired.product, "dev");
     let mut meta = history.list().await.unwrap()[0].clone();
     meta.outcome = RevisionOutcome::InProgress;
@@ -430,7 +422,7 @@ async fn a_revision_left_in_progress_by_a_killed_apply_is_marked_interrupted() {
     {
         o.body["spec"]["replicas"] = json!(2);
     }
-    let (_, report) = deploy(&c, &changed, &options()).await;
+    let (_, report) = deploy(&c, &changed, &support::session_options()).await;
     assert!(report.report.succeeded(), "{:#?}", report.report.objects);
     let revisions = history.list().await.unwrap();
     let outcome_of = |n: u64| revisions.iter().find(|r| r.number == n).unwrap().outcome;

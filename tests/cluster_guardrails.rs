@@ -8,7 +8,7 @@
 mod support;
 
 use floe::apply::session::{self, SessionError, SessionOptions};
-use floe::apply::{ApplyOptions, Silent};
+use floe::apply::Silent;
 use floe::model::{self, Environment};
 use floe::object::Object;
 use floe::plan::compute::{plan, PlanOptions};
@@ -18,16 +18,8 @@ use k8s_openapi::api::core::v1::PersistentVolumeClaim;
 use kube::api::Api;
 use serde_json::json;
 use std::path::Path;
-use std::time::Duration;
 
 const PVC: &str = "uploads";
-
-async fn cluster() -> floe::cluster::Cluster {
-    support::client().await;
-    floe::cluster::connect(Some(&support::kubeconfig_path()), None)
-        .await
-        .expect("connecting to the test cluster")
-}
 
 /// examples/minimal in a namespace of its own.
 fn minimal(prefix: &str) -> DesiredSet {
@@ -62,20 +54,10 @@ async fn deploy(c: &floe::cluster::Cluster, desired: &DesiredSet) {
     let p = plan(c, desired, &PlanOptions::default())
         .await
         .expect("plan");
-    let report = apply(c, &p, &options()).await.expect("apply");
+    let report = apply(c, &p, &support::session_options())
+        .await
+        .expect("apply");
     assert!(report.report.succeeded(), "{:?}", report.report.objects);
-}
-
-fn options() -> SessionOptions {
-    SessionOptions {
-        apply: ApplyOptions {
-            object_timeout: Duration::from_secs(60),
-            fail_fast_after: Duration::from_secs(3),
-            ..ApplyOptions::default()
-        },
-        source: "test".into(),
-        ..SessionOptions::default()
-    }
 }
 
 async fn apply(
@@ -113,7 +95,7 @@ fn cleanup(ns: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pvc_replace_needs_the_data_flag_and_is_not_applied_without_it() {
-    let c = cluster().await;
+    let c = support::floe_cluster().await;
     let first = with_pvc(minimal("guard-replace"), "ReadWriteOnce");
     let ns = first.namespace.clone();
     deploy(&c, &first).await;
@@ -135,7 +117,7 @@ async fn a_pvc_replace_needs_the_data_flag_and_is_not_applied_without_it() {
         "{:?}",
         guarded.blocked
     );
-    match apply(&c, &guarded, &options()).await {
+    match apply(&c, &guarded, &support::session_options()).await {
         Err(SessionError::Blocked(what)) => assert!(what.join(" ").contains("--allow-prune-data")),
         other => panic!("a guarded replace must be refused, got {other:?}"),
     }
@@ -150,7 +132,7 @@ async fn a_pvc_replace_needs_the_data_flag_and_is_not_applied_without_it() {
     let mut edited = guarded.clone();
     edited.blocked.clear();
     assert!(matches!(
-        apply(&c, &edited, &options()).await,
+        apply(&c, &edited, &support::session_options()).await,
         Err(SessionError::Blocked(_))
     ));
     assert_eq!(pvc_identity(&ns).await, Some(before));
@@ -170,13 +152,15 @@ async fn a_pvc_replace_needs_the_data_flag_and_is_not_applied_without_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn atomic_refuses_a_way_back_that_would_destroy_data() {
-    let c = cluster().await;
+    let c = support::floe_cluster().await;
     let good = minimal("guard-atomic");
     let ns = good.namespace.clone();
     let p = plan(&c, &good, &PlanOptions::default())
         .await
         .expect("plan");
-    let first = apply(&c, &p, &options()).await.expect("first apply");
+    let first = apply(&c, &p, &support::session_options())
+        .await
+        .expect("first apply");
     assert!(first.report.succeeded(), "{:?}", first.report.objects);
 
     // The next apply adds a PVC, then fails on the Deployment: going back
@@ -191,7 +175,7 @@ async fn atomic_refuses_a_way_back_that_would_destroy_data() {
         .expect("plan");
     let opts = SessionOptions {
         atomic: true,
-        ..options()
+        ..support::session_options()
     };
     let second = apply(&c, &p, &opts).await.expect("the apply runs");
     assert!(!second.report.succeeded());
@@ -232,7 +216,7 @@ impl floe::apply::Reporter for CancelAt {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replace_interrupted_after_its_delete_still_creates_the_object() {
-    let c = cluster().await;
+    let c = support::floe_cluster().await;
     let first = with_pvc(minimal("guard-interrupt"), "ReadWriteOnce");
     let ns = first.namespace.clone();
     deploy(&c, &first).await;
@@ -253,7 +237,7 @@ async fn a_replace_interrupted_after_its_delete_still_creates_the_object() {
         address: format!("persistentvolumeclaim/{PVC}"),
         cancel: tx,
     };
-    let report = session::run(&c, &p, &options(), &reporter, rx)
+    let report = session::run(&c, &p, &support::session_options(), &reporter, rx)
         .await
         .expect("the session runs");
     assert!(report.report.interrupted, "the apply was interrupted");
@@ -266,7 +250,7 @@ async fn a_replace_interrupted_after_its_delete_still_creates_the_object() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_delete_of_an_object_that_changed_since_the_plan_is_refused() {
-    let c = cluster().await;
+    let c = support::floe_cluster().await;
     let first = minimal("guard-precondition");
     let ns = first.namespace.clone();
     deploy(&c, &first).await;
@@ -293,7 +277,7 @@ async fn a_delete_of_an_object_that_changed_since_the_plan_is_refused() {
         )
         .await
         .expect("another change");
-    let report = apply(&c, &prune, &options())
+    let report = apply(&c, &prune, &support::session_options())
         .await
         .expect("the session runs");
     match report

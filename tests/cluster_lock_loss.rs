@@ -18,10 +18,7 @@ use std::time::{Duration, Instant};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_apply_that_loses_its_lock_stops_within_one_renewal() {
-    support::client().await;
-    let c = floe::cluster::connect(Some(&support::kubeconfig_path()), None)
-        .await
-        .expect("connecting to the test cluster");
+    let c = support::floe_cluster().await;
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/minimal");
     let mut product = model::load(&dir, Environment::Dev, None).expect("example loads");
     product.settings.namespace.name = Some(support::unique_name("lock-lost"));

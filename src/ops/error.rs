@@ -1,5 +1,5 @@
 //! Why a use case failed. The CLI maps each variant to an exit code and a
-//! hint in one place (`cli::failure`).
+//! hint in one place, on the command line's side.
 
 use crate::apply::session::SessionError;
 use crate::cluster::ClusterError;

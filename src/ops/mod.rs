@@ -1,7 +1,7 @@
 //! Use cases: what each command does, apart from how it is asked for and
 //! shown. One use case per file; each takes plain values, returns a typed
 //! result or an [`OpsError`], and never prints or reads a terminal — the
-//! CLI (`crate::cli`) turns arguments into calls here and results into text.
+//! command line turns arguments into calls here and results into text.
 //!
 //! ```text
 //! source ──▶ prepare (load → validate → render → graph) ──▶ plan ──▶ apply (session)

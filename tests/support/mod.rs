@@ -679,3 +679,24 @@ pub fn with_fault(
     }
     desired
 }
+
+/// floe's own connection to the test cluster (after checking it answers).
+pub async fn floe_cluster() -> floe::cluster::Cluster {
+    client().await;
+    floe::cluster::connect(Some(&kubeconfig_path()), None)
+        .await
+        .expect("connecting to the test cluster")
+}
+
+/// Apply options for tests: a minute per object, stuck pods fail in 3 s.
+pub fn session_options() -> floe::apply::session::SessionOptions {
+    floe::apply::session::SessionOptions {
+        apply: floe::apply::ApplyOptions {
+            object_timeout: Duration::from_secs(60),
+            fail_fast_after: Duration::from_secs(3),
+            ..floe::apply::ApplyOptions::default()
+        },
+        source: "test".into(),
+        ..Default::default()
+    }
+}
