@@ -3,7 +3,7 @@
 
 use super::artifact::{self, Access, Fetched};
 use super::OpsError;
-use crate::apply::session::{self, SessionOptions, SessionReport};
+use crate::apply::session::{self, SessionError, SessionOptions, SessionReport};
 use crate::apply::Reporter;
 use crate::cluster::Cluster;
 use crate::oci::ArtifactRef;
@@ -52,11 +52,11 @@ impl Origin {
 
 /// Refuses a plan that destroys objects a guardrail holds back.
 pub fn check_not_blocked(plan: &Plan) -> Result<(), OpsError> {
-    if plan.blocked.is_empty() {
-        Ok(())
-    } else {
-        Err(OpsError::Blocked(plan.blocked.clone()))
-    }
+    // The session's own check, asked before the approval prompt.
+    session::check_not_blocked(plan).map_err(|e| match e {
+        SessionError::Blocked(what) => OpsError::Blocked(what),
+        other => other.into(),
+    })
 }
 
 /// Applies an approved plan: the artifact's tag may have moved while the
