@@ -15,17 +15,7 @@ fn product_dir(prefix: &str) -> (PathBuf, String) {
     (dir, ns)
 }
 
-fn floe(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_floe"))
-        .args(args)
-        .arg("--kubeconfig")
-        .arg(support::kubeconfig_path())
-        .env_remove("KUBECONFIG")
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("running floe")
-}
+use support::floe;
 
 fn text(o: &Output) -> (String, String) {
     (

@@ -251,8 +251,18 @@ async fn out_saves_the_plan_as_versioned_json_with_what_it_saw() {
 
     let plan: Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).expect("--out writes JSON");
-    assert_eq!(plan["format_version"], 1);
+    assert_eq!(plan["format_version"], 2);
     assert_eq!(plan["product"], "customer-analytics");
+    // The plan is bound to this floe, the product's files and where they are.
+    let binding = &plan["binding"];
+    assert_eq!(binding["floe_version"], env!("CARGO_PKG_VERSION"));
+    assert!(binding["input_digest"]
+        .as_str()
+        .unwrap()
+        .starts_with("sha256:"));
+    let dir = std::fs::canonicalize(&p.dir).unwrap();
+    assert_eq!(binding["directory"], dir.to_str().unwrap());
+    assert_eq!(binding["options"]["allow_prune_data"], false);
     assert_eq!(plan["environment"], "dev");
     assert_eq!(plan["namespace"], p.namespace.as_str());
 

@@ -277,11 +277,18 @@ async fn a_delete_of_an_object_that_changed_since_the_plan_is_refused() {
         )
         .await
         .expect("another change");
-    let report = apply(&c, &prune, &support::session_options())
-        .await
-        .expect("the session runs");
+    // The session's check under the lock refuses the whole plan...
+    let refused = apply(&c, &prune, &support::session_options()).await;
+    assert!(
+        matches!(refused, Err(SessionError::Stale(_))),
+        "the session must refuse a plan whose objects moved"
+    );
+    // ...and the engine's delete preconditions hold for a change that lands
+    // after that check (here: the engine called without it).
+    let (_tx, rx) = tokio::sync::watch::channel(false);
+    let options = support::session_options().apply;
+    let report = floe::apply::apply(&c, &prune, &options, &Silent, rx).await;
     match report
-        .report
         .objects
         .iter()
         .find(|o| o.address == "service/code-location")

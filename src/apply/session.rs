@@ -6,12 +6,15 @@ use super::{apply, ApplyOptions, ApplyReport, Reporter};
 use crate::cluster::{Cluster, ClusterError};
 use crate::kinds::{self, kind_info};
 use crate::names::FIELD_MANAGER;
+use crate::object::ObjectKey;
+use crate::plan::compare::first_difference;
 use crate::plan::compute::{self, PlanOptions};
+use crate::plan::fresh::{self, StaleError};
 use crate::plan::PlanError;
 use crate::plan::{Action, Plan};
 use crate::render::DesiredSet;
 use crate::state::{self, History, Lock, ObjectOutcome, RevisionMeta, RevisionOutcome, StateError};
-use kube::api::{Patch, PatchParams};
+use kube::api::{DynamicObject, PostParams};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -26,6 +29,26 @@ pub enum SessionError {
     Namespace { namespace: String, message: String },
     #[error("the plan holds changes that need an explicit flag: {}", .0.join("; "))]
     Blocked(Vec<String>),
+    #[error("the cluster changed after the plan was reviewed; nothing was applied")]
+    Stale(#[source] StaleError),
+    #[error("cannot make the plan again under the lock")]
+    Replan(#[source] PlanError),
+    #[error("the plan no longer matches: {0}; nothing was applied")]
+    NoLongerMatches(String),
+}
+
+/// What is checked once the lock is held, before anything is written: the
+/// cluster may have changed between the review and the lock.
+#[derive(Debug, Clone, Default)]
+pub enum Recheck {
+    /// A plan made in this process: every object it covers must still be at
+    /// the resourceVersion the plan saw, and no owned object may have
+    /// appeared.
+    #[default]
+    Fresh,
+    /// A saved plan: make the plan again from this desired set (rendered
+    /// again from its source) and apply only if it equals the saved one.
+    Replan(DesiredSet),
 }
 
 #[derive(Debug, Clone)]
@@ -38,8 +61,10 @@ pub struct SessionOptions {
     pub source: String,
     pub signature: Option<String>,
     pub lock_ttl: Duration,
-    /// How a rollback is planned: the guardrail flags the apply was given.
+    /// How a rollback (and a saved plan's re-plan) is planned: the
+    /// guardrail flags the apply was given.
     pub plan: PlanOptions,
+    pub recheck: Recheck,
 }
 
 impl Default for SessionOptions {
@@ -52,6 +77,7 @@ impl Default for SessionOptions {
             signature: None,
             lock_ttl: Duration::from_secs(60),
             plan: PlanOptions::default(),
+            recheck: Recheck::Fresh,
         }
     }
 }
@@ -84,33 +110,70 @@ fn outcomes(report: &ApplyReport) -> Vec<ObjectOutcome> {
         .collect()
 }
 
-/// The namespace must exist before the lock (a Lease in it) can be taken;
-/// applying the Namespace object is idempotent, so two racing first
-/// deploys are harmless here and the lock decides who goes on.
-async fn ensure_namespace(cluster: &Cluster, plan: &Plan) -> Result<(), SessionError> {
+/// The namespace must exist before the lock (a Lease in it) can be taken.
+/// It is created, never updated: when it exists already (a racing first
+/// deploy made it), it is not settled and the check under the lock sees
+/// that the cluster moved. Returns the namespace's key when this call
+/// created it as the plan says.
+async fn ensure_namespace(
+    cluster: &Cluster,
+    plan: &Plan,
+) -> Result<Option<ObjectKey>, SessionError> {
     let Some(ns) = plan
         .changes
         .iter()
         .find(|c| c.key.kind == "Namespace" && c.key.name == plan.namespace)
     else {
-        return Ok(());
+        return Ok(None);
     };
     let (Some(body), Action::Create) = (&ns.desired, ns.action) else {
-        return Ok(());
+        return Ok(None);
     };
-    let info = kinds::namespace();
-    let api = cluster.api(info, "");
-    api.patch(
-        &plan.namespace,
-        &PatchParams::apply(FIELD_MANAGER),
-        &Patch::Apply(body),
-    )
-    .await
-    .map_err(|e| SessionError::Namespace {
-        namespace: plan.namespace.clone(),
-        message: e.to_string(),
-    })?;
-    Ok(())
+    let object: DynamicObject =
+        serde_json::from_value(body.clone()).map_err(|e| SessionError::Namespace {
+            namespace: plan.namespace.clone(),
+            message: e.to_string(),
+        })?;
+    let params = PostParams {
+        field_manager: Some(FIELD_MANAGER.to_string()),
+        ..PostParams::default()
+    };
+    match cluster
+        .api(kinds::namespace(), "")
+        .create(&params, &object)
+        .await
+    {
+        Ok(_) => Ok(Some(ns.key.clone())),
+        Err(kube::Error::Api(e)) if e.code == 409 => Ok(None),
+        Err(e) => Err(SessionError::Namespace {
+            namespace: plan.namespace.clone(),
+            message: e.to_string(),
+        }),
+    }
+}
+
+/// Refuses to go on when the cluster is no longer what the plan was made
+/// against (see [`Recheck`]); `settled` is the namespace created just now.
+async fn recheck(
+    cluster: &Cluster,
+    plan: &Plan,
+    options: &SessionOptions,
+    settled: Option<&ObjectKey>,
+) -> Result<(), SessionError> {
+    match &options.recheck {
+        Recheck::Fresh => fresh::check_fresh_except(cluster, plan, settled)
+            .await
+            .map_err(SessionError::Stale),
+        Recheck::Replan(desired) => {
+            let now = compute::plan(cluster, desired, &options.plan)
+                .await
+                .map_err(SessionError::Replan)?;
+            match first_difference(plan, &now, settled) {
+                Some(difference) => Err(SessionError::NoLongerMatches(difference)),
+                None => Ok(()),
+            }
+        }
+    }
 }
 
 /// Refuses a plan with a change a guardrail holds back.
@@ -141,7 +204,7 @@ pub async fn run(
 ) -> Result<SessionReport, SessionError> {
     // Whoever calls, a change held back by a guardrail is never carried out.
     check_not_blocked(plan)?;
-    ensure_namespace(cluster, plan).await?;
+    let settled = ensure_namespace(cluster, plan).await?;
     let lock = Lock::acquire(
         cluster,
         &plan.namespace,
@@ -149,7 +212,10 @@ pub async fn run(
         options.lock_ttl,
     )
     .await?;
-    let result = run_locked(cluster, plan, options, reporter, cancel, &lock).await;
+    let result = match recheck(cluster, plan, options, settled.as_ref()).await {
+        Ok(()) => run_locked(cluster, plan, options, reporter, cancel, &lock).await,
+        Err(e) => Err(e),
+    };
     let released = lock.release().await;
     let report = result?;
     released?;

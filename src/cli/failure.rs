@@ -98,6 +98,7 @@ fn code_and_hint(err: &OpsError) -> (i32, Option<String>) {
         OpsError::ReadPlan { .. } | OpsError::ReadBundle { .. } => (exit::NOT_FOUND, None),
         OpsError::NotAPlan { .. } => (exit::VALIDATION, None),
         OpsError::BadSavedPlan(_) => (exit::VALIDATION, Some("make a new plan with `floe plan oci://... --out FILE`")),
+        OpsError::NoLongerMatches(_) | OpsError::OutsideNamespace { .. } => (exit::GENERAL, Some(NEW_PLAN_HINT)),
         OpsError::PlanEdited { .. } => (exit::SIGNATURE, Some("the plan file was changed after `floe plan`; make a new plan and review it")),
         OpsError::WritePlan { .. } | OpsError::WriteFile { .. } => (exit::GENERAL, None),
         OpsError::ImageWithArtifact { .. } => (exit::USAGE, Some("publish a new artifact with the image, or deploy the product directory")),
@@ -130,6 +131,7 @@ fn session_code(err: &SessionError) -> (i32, Option<&'static str>) {
     match err {
         SessionError::State(StateError::Locked { .. }) => (exit::GENERAL, Some(LOCKED_HINT)),
         SessionError::Blocked(_) => (exit::GENERAL, Some(BLOCKED_HINT)),
+        SessionError::Stale(_) | SessionError::NoLongerMatches(_) => (exit::GENERAL, Some(NEW_PLAN_HINT)),
         SessionError::State(StateError::LockLost { .. }) => (exit::GENERAL, Some("the apply stopped when another writer took the lock; `floe history` and `floe status` show where it got to")),
         _ => (exit::GENERAL, None),
     }

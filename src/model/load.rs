@@ -58,6 +58,7 @@ pub fn load(dir: &Path, env: Environment, image: Option<&str>) -> Result<Product
     let mut warnings = unknown_manifest_keys(&manifest);
     let layers = settings_layers(dir, env, spec.as_ref(), &manifest, &mut diags)?;
     let settings = merge_settings(&layers, env, &mut diags);
+    let input_digest = input_digest(&spec_text, &manifest, &layers);
 
     if diags.iter().any(Diagnostic::is_error) {
         return Err(LoadError::Invalid(diags));
@@ -76,7 +77,32 @@ pub fn load(dir: &Path, env: Environment, image: Option<&str>) -> Result<Product
         settings,
         image_override: image.map(str::to_string),
         warnings,
+        input_digest,
     })
+}
+
+/// A digest of every file the product was read from (floe.yaml, the
+/// manifest, floe-deploy.yaml), each with its name: what a saved plan is
+/// bound to, so that a plan made from other files is never applied.
+fn input_digest(spec_text: &str, manifest: &ManifestInput, layers: &[Layer]) -> String {
+    use sha2::{Digest, Sha256};
+    let settings = layers.iter().find(|l| l.file == SETTINGS_FILE);
+    let files = [
+        (SPEC_FILE, Some(spec_text)),
+        (manifest.file.as_str(), Some(manifest.text.as_str())),
+        (SETTINGS_FILE, settings.map(|l| l.text.as_str())),
+    ];
+    let mut hasher = Sha256::new();
+    for (name, text) in files {
+        hasher.update(name.as_bytes());
+        match text {
+            // The length keeps one file's end from passing for the next one's start.
+            Some(text) => hasher.update(format!("\0{}\0", text.len()).as_bytes()),
+            None => hasher.update(b"\0absent\0"),
+        }
+        hasher.update(text.unwrap_or_default().as_bytes());
+    }
+    format!("sha256:{}", hex::encode(hasher.finalize()))
 }
 
 /// The manifest as read: its file name as the user wrote it, the parsed

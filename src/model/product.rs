@@ -58,4 +58,6 @@ pub struct Product {
     pub image_override: Option<String>,
     /// Warnings met while loading (unknown manifest keys, ...).
     pub warnings: Vec<Diagnostic>,
+    /// Digest of the files the product was read from (`sha256:...`).
+    pub input_digest: String,
 }

@@ -2,10 +2,12 @@
 //! check, then the apply session (lock, revision, apply, rollback).
 
 use super::artifact::{self, Access, Fetched};
+use super::prepare::absolute;
 use super::OpsError;
 use crate::apply::session::{self, SessionError, SessionOptions, SessionReport};
 use crate::apply::Reporter;
 use crate::cluster::Cluster;
+use crate::model::Product;
 use crate::oci::ArtifactRef;
 use crate::plan::{Plan, PlanSource};
 use tokio::sync::watch;
@@ -15,6 +17,8 @@ use tokio::sync::watch;
 pub struct Origin {
     pub source: String,
     pub signature: Option<String>,
+    /// What was rendered: the product files' digest, or the artifact's.
+    pub input_digest: Option<String>,
     pinned: Option<PlanSource>,
     access: Access,
 }
@@ -25,8 +29,17 @@ impl Origin {
         Origin {
             source,
             signature: None,
+            input_digest: None,
             pinned: None,
             access: Access::default(),
+        }
+    }
+
+    /// A product directory, read just now.
+    pub fn of_directory(product: &Product) -> Origin {
+        Origin {
+            input_digest: Some(product.input_digest.clone()),
+            ..Origin::local(format!("dir {}", absolute(&product.dir).display()))
         }
     }
 
@@ -35,6 +48,7 @@ impl Origin {
         Origin {
             source: fetched.pulled.pinned().to_string(),
             signature: Some(fetched.verification.summary()),
+            input_digest: Some(fetched.pulled.digest.clone()),
             pinned: Some(fetched.plan_source()),
             access: access.clone(),
         }

@@ -95,6 +95,11 @@ pub enum OpsError {
         planned: String,
         now: String,
     },
+    /// A saved plan that is not the plan this floe would make now.
+    #[error("the plan no longer matches: {0}; nothing was applied")]
+    NoLongerMatches(String),
+    #[error("the plan touches {address}, outside the product's namespace {namespace}; floe never plans that, so the file was edited; nothing was applied")]
+    OutsideNamespace { address: String, namespace: String },
     #[error("the plan destroys objects that need an explicit flag: {}", .0.join("; "))]
     Blocked(Vec<String>),
     #[error("there is no earlier successful revision to go back to")]

@@ -3,11 +3,13 @@
 
 use super::apply::Origin;
 use super::artifact::{Access, Fetched};
+use super::prepare::absolute;
 use super::{connect, prepare, source, ClusterTarget, Notes, OpsError};
 use crate::cluster::Cluster;
 use crate::model::Environment;
+use crate::model::Product;
 use crate::plan::compute::{self, PlanOptions};
-use crate::plan::{format, Plan};
+use crate::plan::{floe_version, format, Binding, Plan};
 use crate::render::DesiredSet;
 use std::path::{Path, PathBuf};
 
@@ -41,21 +43,34 @@ pub async fn plan_product(request: &PlanRequest, notes: &dyn Notes) -> Result<Pl
     notes.warnings(&prepared.warnings);
     let cluster = connect(&request.cluster).await?;
     let fetched = source.fetched.as_ref();
-    let plan = plan(&cluster, &prepared.desired, &request.options, fetched).await?;
+    let mut plan = plan(&cluster, &prepared.desired, &request.options, fetched).await?;
+    plan.binding = Some(binding_of(&prepared.product, &request.options, fetched));
     let origin = match fetched {
         Some(fetched) => Origin::of_artifact(fetched, &request.access),
-        None => Origin::local(format!(
-            "dir {}",
-            std::fs::canonicalize(&source.dir)
-                .unwrap_or_else(|_| source.dir.clone())
-                .display()
-        )),
+        None => Origin::of_directory(&prepared.product),
     };
     Ok(Planned {
         cluster,
         plan,
         origin,
     })
+}
+
+/// What a plan of `product` is bound to: this floe, the product's files
+/// (or the artifact's digest), where they are and the shaping options.
+fn binding_of(product: &Product, options: &PlanOptions, fetched: Option<&Fetched>) -> Binding {
+    Binding {
+        floe_version: floe_version().to_string(),
+        input_digest: match fetched {
+            Some(fetched) => fetched.pulled.digest.clone(),
+            None => product.input_digest.clone(),
+        },
+        directory: fetched
+            .is_none()
+            .then(|| absolute(&product.dir).display().to_string()),
+        image: product.image_override.clone(),
+        options: options.bound(),
+    }
 }
 
 /// The plan of `desired` against the cluster, bound to the artifact it came

@@ -5,7 +5,7 @@ use super::OpsError;
 use crate::graph::Graph;
 use crate::model::{self, Diagnostic, Environment, Product};
 use crate::render::{self, DesiredSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A valid product and its desired objects, in dependency order.
 pub struct Prepared {
@@ -92,4 +92,9 @@ pub fn load_valid_everywhere(dir: &Path) -> Result<(Product, Vec<Diagnostic>), O
         Some(product) if !all.iter().any(Diagnostic::is_error) => Ok((product, all)),
         _ => Err(OpsError::Invalid { diagnostics: all }),
     }
+}
+
+/// `dir` as an absolute path (as given when it cannot be resolved).
+pub fn absolute(dir: &Path) -> PathBuf {
+    std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())
 }

@@ -1,15 +1,20 @@
-//! A plan saved with `floe plan --out`: read it, check that the cluster
-//! has not moved since, and for an artifact's plan, that the artifact still
-//! verifies and renders to exactly the objects the plan would apply.
+//! A plan saved with `floe plan --out`: read it, check what it is bound to
+//! (this floe, its namespace, its cluster as it was), and render its source
+//! again (a directory's files, or an artifact pulled and verified again) to
+//! exactly the bodies it would apply. Under the lock the session makes the
+//! plan again from that rendering and compares ([`Recheck::Replan`]).
 
 use super::apply::Origin;
 use super::artifact::{self, Access, Fetched};
 use super::prepare::load_valid;
 use super::{connect, ClusterTarget, Notes, OpsError};
+use crate::apply::session::Recheck;
 use crate::cluster::Cluster;
+use crate::kinds;
 use crate::model::{Diagnostic, Environment};
 use crate::oci::ArtifactRef;
-use crate::plan::{fresh, Plan, PlanSource};
+use crate::plan::fresh::{self, StaleError};
+use crate::plan::{floe_version, Binding, BoundOptions, Plan, PlanSource, FORMAT_VERSION};
 use crate::render::{self, DesiredSet};
 use std::collections::HashMap;
 use std::path::Path;
@@ -26,22 +31,30 @@ pub fn read(path: &Path) -> Result<Plan, OpsError> {
     })
 }
 
-/// What the check found: where the plan came from (for the revision), and
-/// for an artifact's plan the artifact fetched again and its warnings.
-pub struct Checked {
-    pub origin: Origin,
-    pub fetched: Option<Fetched>,
-    pub warnings: Vec<Diagnostic>,
-}
-
-/// A saved plan, read and checked against the cluster it is for.
+/// A saved plan, read and checked: bound to this floe, inside its
+/// namespace, made against this cluster as it is, and rendered again from
+/// its source to exactly its bodies.
 pub struct Opened {
     pub cluster: Cluster,
     pub plan: Plan,
     pub origin: Origin,
+    /// The session makes the plan again from the rendered source, under the
+    /// lock, and applies only if it equals the saved one.
+    pub recheck: Recheck,
+    /// The guardrail flags the plan was made with (they stay fixed).
+    pub options: BoundOptions,
 }
 
-/// Reads the plan at `path`, connects and [`check`]s it.
+/// The plan's source rendered again.
+struct Rendered {
+    desired: DesiredSet,
+    origin: Origin,
+    fetched: Option<Fetched>,
+    warnings: Vec<Diagnostic>,
+}
+
+/// Reads the plan at `path`, checks what it is bound to, connects, checks
+/// the cluster has not moved, and renders its source again.
 pub async fn open(
     path: &Path,
     target: &ClusterTarget,
@@ -49,38 +62,96 @@ pub async fn open(
     notes: &dyn Notes,
 ) -> Result<Opened, OpsError> {
     let plan = read(path)?;
+    let binding = check_bound(&plan)?.clone();
     let cluster = connect(target).await?;
-    let checked = check(&cluster, &plan, path, access).await?;
-    if let Some(fetched) = &checked.fetched {
+    fresh::check_fresh(&cluster, &plan)
+        .await
+        .map_err(OpsError::Stale)?;
+    let rendered = match &plan.source {
+        Some(source) => reverify(&plan, &binding, source, access).await?,
+        None => rerender(&plan, &binding, path)?,
+    };
+    if let Some(fetched) = &rendered.fetched {
         notes.fetched(fetched);
     }
-    notes.warnings(&checked.warnings);
+    notes.warnings(&rendered.warnings);
     Ok(Opened {
         cluster,
         plan,
-        origin: checked.origin,
+        origin: rendered.origin,
+        recheck: Recheck::Replan(rendered.desired),
+        options: binding.options,
     })
 }
 
-/// Refuses a plan the cluster has moved away from; re-verifies an
-/// artifact's plan (see [`reverify`]).
-pub async fn check(
-    cluster: &Cluster,
-    plan: &Plan,
-    path: &Path,
-    access: &Access,
-) -> Result<Checked, OpsError> {
-    fresh::check_fresh(cluster, plan)
-        .await
-        .map_err(OpsError::Stale)?;
-    match &plan.source {
-        Some(source) => reverify(plan, source, access).await,
-        None => Ok(Checked {
-            origin: Origin::local(format!("plan {}", path.display())),
-            fetched: None,
-            warnings: Vec::new(),
-        }),
+/// Refuses a plan of another format or another floe, one that does not
+/// say what it was made from, and one that reaches outside its namespace
+/// (floe never plans such a change: the file was edited).
+pub fn check_bound(plan: &Plan) -> Result<&Binding, OpsError> {
+    if plan.format_version != FORMAT_VERSION {
+        return Err(OpsError::Stale(StaleError::Format(plan.format_version)));
     }
+    let Some(binding) = &plan.binding else {
+        return Err(OpsError::NoLongerMatches(
+            "the plan does not say what it was made from".into(),
+        ));
+    };
+    if binding.floe_version != floe_version() {
+        return Err(OpsError::NoLongerMatches(format!(
+            "it was made by floe {}, this is floe {}",
+            binding.floe_version,
+            floe_version()
+        )));
+    }
+    let outside = plan
+        .changes
+        .iter()
+        .find(|c| !kinds::in_product_scope(&c.key, &plan.namespace));
+    match outside {
+        Some(change) => Err(OpsError::OutsideNamespace {
+            address: change.key.to_string(),
+            namespace: plan.namespace.clone(),
+        }),
+        None => Ok(binding),
+    }
+}
+
+fn environment_of(plan: &Plan) -> Result<Environment, OpsError> {
+    Environment::parse(&plan.environment).ok_or_else(|| {
+        OpsError::BadSavedPlan(format!(
+            "the saved plan's environment {:?} is not dev, staging or prod",
+            plan.environment
+        ))
+    })
+}
+
+/// A plan of a directory: the same files must render the same bodies.
+fn rerender(plan: &Plan, binding: &Binding, path: &Path) -> Result<Rendered, OpsError> {
+    let Some(dir) = &binding.directory else {
+        return Err(OpsError::BadSavedPlan(
+            "the saved plan names neither a product directory nor an artifact".into(),
+        ));
+    };
+    let dir = Path::new(dir);
+    let (product, warnings) = load_valid(dir, environment_of(plan)?, binding.image.as_deref())?;
+    if product.input_digest != binding.input_digest {
+        return Err(OpsError::NoLongerMatches(format!(
+            "the product files in {} changed since the plan was made",
+            dir.display()
+        )));
+    }
+    let desired = render::render(&product);
+    if let Some(difference) = rendered_difference(plan, &desired) {
+        return Err(OpsError::NoLongerMatches(difference));
+    }
+    let mut origin = Origin::of_directory(&product);
+    origin.source = format!("plan {} of {}", path.display(), origin.source);
+    Ok(Rendered {
+        desired,
+        origin,
+        fetched: None,
+        warnings,
+    })
 }
 
 /// A saved plan of an artifact is only as trustworthy as the artifact:
@@ -88,50 +159,69 @@ pub async fn check(
 /// check that it renders to exactly the objects the plan would apply (a
 /// plan file is easy to edit). The revision records this verification, not
 /// the text in the file.
-async fn reverify(plan: &Plan, source: &PlanSource, access: &Access) -> Result<Checked, OpsError> {
+async fn reverify(
+    plan: &Plan,
+    binding: &Binding,
+    source: &PlanSource,
+    access: &Access,
+) -> Result<Rendered, OpsError> {
     let reference = ArtifactRef::parse(&source.reference)
         .map_err(|e| OpsError::BadSavedPlan(format!("the saved plan's source: {e}")))?;
-    let env = Environment::parse(&plan.environment).ok_or_else(|| {
-        OpsError::BadSavedPlan(format!(
-            "the saved plan's environment {:?} is not dev, staging or prod",
-            plan.environment
-        ))
-    })?;
+    let edited = || OpsError::PlanEdited {
+        reference: reference.to_string(),
+        digest: source.digest.clone(),
+    };
+    if binding.input_digest != source.digest || binding.directory.is_some() {
+        return Err(edited());
+    }
+    let env = environment_of(plan)?;
     let fetched = artifact::fetch(&reference, Some(&source.digest), env, access).await?;
     let (product, warnings) = load_valid(&fetched.pulled.dir, env, None)?;
-    if !matches_rendered(plan, &render::render(&product)) {
-        return Err(OpsError::PlanEdited {
-            reference: reference.to_string(),
-            digest: source.digest.clone(),
-        });
+    let desired = render::render(&product);
+    if rendered_difference(plan, &desired).is_some() {
+        return Err(edited());
     }
-    Ok(Checked {
+    Ok(Rendered {
+        desired,
         origin: Origin::of_artifact(&fetched, access),
         fetched: Some(fetched),
         warnings,
     })
 }
 
-/// Whether the plan's desired bodies are exactly the rendered objects (the
-/// same digest, the same keys, the same bodies).
-pub fn matches_rendered(plan: &Plan, desired: &DesiredSet) -> bool {
+/// The first way the plan's desired bodies differ from the rendered
+/// objects (their digest, the set of keys, a body); `None` when they are
+/// exactly the rendered objects.
+pub fn rendered_difference(plan: &Plan, desired: &DesiredSet) -> Option<String> {
     let rendered: HashMap<_, _> = desired.objects.iter().map(|o| (o.key(), &o.body)).collect();
     let planned: Vec<_> = plan
         .changes
         .iter()
-        .filter_map(|c| c.desired.as_ref().map(|d| (&c.key, d)))
+        .filter_map(|c| c.desired.as_ref().map(|d| (c, d)))
         .collect();
-    desired.digest() == plan.desired_digest
-        && planned.len() == rendered.len()
-        && planned
-            .iter()
-            .all(|(key, body)| rendered.get(*key) == Some(body))
+    if let Some((change, _)) = planned
+        .iter()
+        .find(|(c, body)| rendered.get(&c.key) != Some(body))
+    {
+        return Some(match rendered.contains_key(&change.key) {
+            true => format!(
+                "{}: the body to send differs from the product's rendering",
+                change.address
+            ),
+            false => format!("{} is not rendered from the product", change.address),
+        });
+    }
+    if planned.len() != rendered.len() {
+        return Some("the product renders objects the plan does not cover".into());
+    }
+    (desired.digest() != plan.desired_digest)
+        .then(|| "the desired digest differs from the product's rendering".into())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{Action, Change, ClusterIdentity, Summary, FORMAT_VERSION};
+    use crate::plan::{Action, Change, ClusterIdentity, Summary};
     use serde_json::json;
 
     fn desired() -> DesiredSet {
@@ -183,13 +273,14 @@ mod tests {
             blocked: Vec::new(),
             warnings: Vec::new(),
             source: None,
+            binding: None,
         }
     }
 
     #[test]
     fn the_plan_made_from_a_desired_set_matches_it() {
         let desired = desired();
-        assert!(matches_rendered(&plan_of(&desired), &desired));
+        assert_eq!(rendered_difference(&plan_of(&desired), &desired), None);
     }
 
     #[test]
@@ -198,7 +289,7 @@ mod tests {
         let mut plan = plan_of(&desired);
         let body = plan.changes[1].desired.as_mut().expect("a body");
         body["metadata"]["labels"]["edited"] = json!("yes");
-        assert!(!matches_rendered(&plan, &desired));
+        assert!(rendered_difference(&plan, &desired).is_some());
     }
 
     #[test]
@@ -208,10 +299,10 @@ mod tests {
         let mut extra = added.changes[1].clone();
         extra.key.name = "planted".into();
         added.changes.push(extra);
-        assert!(!matches_rendered(&added, &desired));
+        assert!(rendered_difference(&added, &desired).is_some());
         let mut dropped = plan_of(&desired);
         dropped.changes.pop();
-        assert!(!matches_rendered(&dropped, &desired));
+        assert!(rendered_difference(&dropped, &desired).is_some());
     }
 
     #[test]
@@ -219,6 +310,6 @@ mod tests {
         let desired = desired();
         let mut plan = plan_of(&desired);
         plan.desired_digest = "sha256:0000".into();
-        assert!(!matches_rendered(&plan, &desired));
+        assert!(rendered_difference(&plan, &desired).is_some());
     }
 }

@@ -9,7 +9,9 @@ use super::normalize::normalize;
 use super::observe::{observe, LiveSet};
 use super::redact::redact;
 use super::unchanged::provably_unchanged;
-use super::{Action, Change, ClusterIdentity, Edge, Plan, PlanError, Summary, FORMAT_VERSION};
+use super::{
+    Action, BoundOptions, Change, ClusterIdentity, Edge, Plan, PlanError, Summary, FORMAT_VERSION,
+};
 use crate::cluster::Cluster;
 use crate::graph::Graph;
 use crate::kinds::{self, Guardrail};
@@ -43,6 +45,29 @@ impl Default for PlanOptions {
             allow_mass_prune: false,
             max_prune_share: 0.5,
             dry_run_all: false,
+        }
+    }
+}
+
+impl PlanOptions {
+    /// The options a saved plan is bound to.
+    pub fn bound(&self) -> BoundOptions {
+        BoundOptions {
+            allow_prune_namespace: self.allow_prune_namespace,
+            allow_prune_data: self.allow_prune_data,
+            allow_mass_prune: self.allow_mass_prune,
+            max_prune_share: self.max_prune_share,
+        }
+    }
+
+    /// These options with the ones a saved plan was made with.
+    pub fn with_bound(self, bound: &BoundOptions) -> PlanOptions {
+        PlanOptions {
+            allow_prune_namespace: bound.allow_prune_namespace,
+            allow_prune_data: bound.allow_prune_data,
+            allow_mass_prune: bound.allow_mass_prune,
+            max_prune_share: bound.max_prune_share,
+            ..self
         }
     }
 }
@@ -261,6 +286,7 @@ fn assemble(
         blocked,
         warnings: missing_reference_warnings(graph),
         source: None,
+        binding: None,
     }
 }
 

@@ -31,6 +31,16 @@ pub enum StaleError {
 /// every object it covers at the resourceVersion it saw (or still absent),
 /// and no new owned objects.
 pub async fn check_fresh(cluster: &Cluster, plan: &Plan) -> Result<(), StaleError> {
+    check_fresh_except(cluster, plan, None).await
+}
+
+/// [`check_fresh`], but `settled` (an object the apply already brought to
+/// its planned state) is not compared.
+pub async fn check_fresh_except(
+    cluster: &Cluster,
+    plan: &Plan,
+    settled: Option<&ObjectKey>,
+) -> Result<(), StaleError> {
     if plan.format_version != FORMAT_VERSION {
         return Err(StaleError::Format(plan.format_version));
     }
@@ -54,7 +64,7 @@ pub async fn check_fresh(cluster: &Cluster, plan: &Plan) -> Result<(), StaleErro
     let live = observe(cluster, &probe).await?;
     let mut moved = Vec::new();
     let planned: HashMap<&ObjectKey, &Change> = plan.changes.iter().map(|c| (&c.key, c)).collect();
-    for c in &plan.changes {
+    for c in plan.changes.iter().filter(|c| Some(&c.key) != settled) {
         let now = live
             .objects
             .get(&c.key)
@@ -69,7 +79,7 @@ pub async fn check_fresh(cluster: &Cluster, plan: &Plan) -> Result<(), StaleErro
         }
     }
     for key in live.objects.keys() {
-        if !planned.contains_key(key) {
+        if !planned.contains_key(key) && Some(key) != settled {
             moved.push(format!("{key} appeared"));
         }
     }

@@ -5,6 +5,7 @@
 //! cluster. Apply reads only `changes` (with their `desired` bodies) and
 //! `edges`.
 
+pub mod compare;
 pub mod compute;
 mod dry_run;
 mod error;
@@ -22,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Bumped on any incompatible change of the JSON shape (docs/plan-format.md).
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// What happens to one object. Replace is delete-then-create, in that order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -204,6 +205,44 @@ pub struct Plan {
     /// refuses the plan when the tag has moved since.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<PlanSource>,
+    /// What the plan was made from and how, so that applying a saved plan
+    /// can make it again and refuse any difference. Set for every plan
+    /// made from a product; `None` only for plans made in-process (undo).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binding: Option<Binding>,
+}
+
+/// The inputs a plan is bound to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Binding {
+    /// The floe that made the plan: another version may render or plan
+    /// differently, so it never applies the plan.
+    pub floe_version: String,
+    /// `sha256:` of the product files read, or for an artifact its
+    /// manifest digest.
+    pub input_digest: String,
+    /// The product directory (absolute), when planned from one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub directory: Option<String>,
+    /// `--image` as given, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// The guardrail flags the plan was made with.
+    pub options: BoundOptions,
+}
+
+/// The plan options that change what a plan holds (not how fast it is made).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct BoundOptions {
+    pub allow_prune_namespace: bool,
+    pub allow_prune_data: bool,
+    pub allow_mass_prune: bool,
+    pub max_prune_share: f64,
+}
+
+/// This floe's version, as saved plans record it.
+pub fn floe_version() -> &'static str {
+    env!("CARGO_PKG_VERSION")
 }
 
 /// The artifact a plan was made from.

@@ -6,9 +6,11 @@
 //! resourceVersion that was read: if anyone else wrote it in between, the API
 //! server refuses, so two contenders can never both believe they hold it.
 //!
-//! Expiry is judged by this machine's clock against the renewTime the holder
-//! wrote with its own; clocks off by more than the TTL can make a live lock
-//! look expired, which is why the TTL is a minute rather than seconds.
+//! A lease that looks expired by the renewTime its holder wrote (with the
+//! holder's clock) is not taken at once: this process first watches it stay
+//! unchanged (same resourceVersion) for its whole duration on its own
+//! monotonic clock, as client-go's leader election does, so a holder whose
+//! clock is behind ours is never mistaken for a dead one.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

@@ -700,3 +700,17 @@ pub fn session_options() -> floe::apply::session::SessionOptions {
         ..Default::default()
     }
 }
+
+/// Runs the floe binary against the test cluster (never the user's
+/// `KUBECONFIG`), without colour and without a terminal on stdin.
+pub fn floe(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_floe"))
+        .args(args)
+        .arg("--kubeconfig")
+        .arg(kubeconfig_path())
+        .env_remove("KUBECONFIG")
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("running floe")
+}

@@ -2,12 +2,13 @@
 //! with `floe plan --out` (checked, then reviewed and applied).
 
 use super::Connection;
-use crate::cli::args::{DeploymentArgs, EnvArg, ProductArgs};
+use crate::cli::args::{DeploymentArgs, EnvArg, PlanArgs, ProductArgs};
 use crate::cli::failure::{exit, Failure};
 use crate::cli::notes::StderrNotes;
 use crate::cli::review::review_and_apply;
 use crate::cli::runtime::runtime;
 use crate::ops::saved_plan;
+use crate::plan::BoundOptions;
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
@@ -53,10 +54,44 @@ fn apply_saved(args: &Args) -> Result<i32, Failure> {
         &access,
         &StderrNotes,
     ))?;
+    let (apply, plan) = (&deployment.apply, &deployment.plan);
+    refuse_new_guardrail_flags(plan, &opened.options)?;
+    let mut options = apply.session_options(plan);
+    options.plan = options.plan.with_bound(&opened.options);
+    options.recheck = opened.recheck;
     let conn = Connection {
         rt,
         cluster: opened.cluster,
     };
-    let (apply, plan) = (&deployment.apply, &deployment.plan);
-    review_and_apply(&conn, &opened.plan, &opened.origin, apply, plan)
+    review_and_apply(&conn, &opened.plan, &opened.origin, apply, options)
+}
+
+/// A saved plan's guardrails were decided when it was made and reviewed:
+/// a flag given only now would apply something nobody reviewed.
+fn refuse_new_guardrail_flags(given: &PlanArgs, bound: &BoundOptions) -> Result<(), Failure> {
+    let flags = [
+        (
+            "--allow-prune-namespace",
+            given.allow_prune_namespace,
+            bound.allow_prune_namespace,
+        ),
+        (
+            "--allow-prune-data",
+            given.allow_prune_data,
+            bound.allow_prune_data,
+        ),
+        (
+            "--allow-mass-prune",
+            given.allow_mass_prune,
+            bound.allow_mass_prune,
+        ),
+    ];
+    match flags.iter().find(|(_, now, then)| *now && !*then) {
+        Some((flag, _, _)) => Err(Failure::new(
+            exit::USAGE,
+            anyhow::anyhow!("{flag} was not given to `floe plan`: a saved plan's guardrails are fixed when it is made"),
+        )
+        .hint(format!("make the plan again with {flag} and review it: `floe plan ... {flag} --out FILE`"))),
+        None => Ok(()),
+    }
 }

@@ -43,5 +43,6 @@ pub(super) fn plan_and_apply(product: &ProductArgs, args: &DeploymentArgs) -> Re
         cluster: planned.cluster,
     };
     let (apply, plan) = (&args.apply, &args.plan);
-    review_and_apply(&conn, &planned.plan, &planned.origin, apply, plan)
+    let options = apply.session_options(plan);
+    review_and_apply(&conn, &planned.plan, &planned.origin, apply, options)
 }

@@ -25,5 +25,6 @@ pub fn run(args: Args) -> Result<i32, Failure> {
     let undo = ops::undo::plan_undo(&conn.cluster, &product, args.to_revision, &plan_options);
     let (number, plan) = conn.rt.block_on(undo)?;
     let origin = Origin::local(format!("undo to revision {number}"));
-    review_and_apply(&conn, &plan, &origin, &args.apply, &args.plan)
+    let options = args.apply.session_options(&args.plan);
+    review_and_apply(&conn, &plan, &origin, &args.apply, options)
 }
