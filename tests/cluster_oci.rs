@@ -491,6 +491,45 @@ async fn a_tag_moved_between_plan_and_apply_is_refused() {
     assert!(!s.namespace_exists(), "nothing may be applied");
 }
 
+/// A saved plan of an artifact applies once verified again under today's
+/// policy: a key the artifact was not signed with refuses it (exit 6,
+/// nothing applied), the policy it was planned under applies it.
+#[tokio::test]
+async fn a_saved_artifact_plan_is_verified_again_under_todays_policy() {
+    support::client().await;
+    let s = Scenario::new("oci-saved");
+    let keys = s.key_pair("k");
+    let policy = s.policy(&keys, "enforce");
+    let pinned = s.push("v1");
+    s.sign(&pinned, &keys);
+    let plan_file = s.root().join("plan.json");
+    let p = plan_file.to_str().unwrap();
+    let reference = s.reference("v1");
+    let args = [
+        "plan", &reference, "--env", "dev", "--policy", &policy, "--out", p,
+    ];
+    let out = s.floe(&args, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&plan_file).unwrap()).unwrap();
+    assert_eq!(saved["binding"]["input_digest"], digest_of(&pinned));
+
+    let other_keys = s.key_pair("rotated");
+    let todays_policy = s.policy(&other_keys, "enforce");
+    let out = s.apply_plan(&plan_file, &todays_policy);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(6), "{stderr}");
+    assert!(!s.namespace_exists(), "nothing may be applied");
+
+    // (the policy file is written again: both live at one path)
+    let policy = s.policy(&keys, "enforce");
+    let out = s.apply_plan(&plan_file, &policy);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("Apply complete!"), "{stdout}");
+    assert!(s.namespace_exists());
+}
+
 #[tokio::test]
 async fn registry_errors_are_clear_and_apply_nothing() {
     support::client().await;
