@@ -217,7 +217,7 @@ fn digest_of(pinned: &str) -> &str {
 }
 
 #[tokio::test]
-async fn issue_6_push_sign_deploy_by_tag_records_digest_and_signer() {
+async fn push_sign_deploy_by_tag_records_digest_and_signer() {
     support::client().await;
     let s = Scenario::new("oci-deploy");
     let pinned = s.push("1.0.0");

@@ -10,7 +10,7 @@ use kube::api::{DynamicObject, PostParams};
 use std::path::Path;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn issue_2_every_rendered_object_passes_a_server_side_dry_run_create() {
+async fn every_rendered_object_passes_a_server_side_dry_run_create() {
     support::client().await;
     let c = floe::cluster::connect(Some(&support::kubeconfig_path()), None)
         .await

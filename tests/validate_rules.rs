@@ -329,7 +329,7 @@ fn every_case_has_its_own_rule() {
 /// An inline credential in plugin config names the key and never
 /// prints the value, in validate and in render.
 #[test]
-fn issue_2_inline_secret_in_plugin_config_is_named_not_printed() {
+fn an_inline_secret_in_plugin_config_is_named_not_printed() {
     let dir = fixtures().join("invalid/secret-inline-plugin-config");
     assert_no_failures(check_case(&dir));
     let out = run_case(&dir);
@@ -341,7 +341,7 @@ fn issue_2_inline_secret_in_plugin_config_is_named_not_printed() {
 /// A missing floe.yaml is "file not found" (exit 3), not a
 /// validation failure.
 #[test]
-fn issue_2_missing_floe_yaml_exits_3() {
+fn a_missing_floe_yaml_exits_3() {
     let out = run_case(&fixtures().join("invalid/missing-floe-yaml"));
     assert_eq!(out.code, 3, "stderr: {}", out.stderr);
     assert!(out.stderr.starts_with("Error: floe.yaml not found"));

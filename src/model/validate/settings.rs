@@ -9,7 +9,7 @@ use super::workload::workload_rules;
 use crate::model::defaults;
 use crate::model::diag::Diagnostic;
 use crate::model::effective::{effective_workloads, namespace_name};
-use crate::model::Product;
+use crate::model::{Product, SETTINGS_FILE};
 use std::collections::BTreeSet;
 
 pub(super) fn settings_rules(p: &Product, out: &mut Vec<Diagnostic>) {
@@ -27,11 +27,29 @@ pub(super) fn settings_rules(p: &Product, out: &mut Vec<Diagnostic>) {
     quota_rules(p, &usage, out);
 }
 
+/// Namespaces the cluster itself uses: floe's namespace-wide objects would
+/// change them for everyone.
+fn is_system_namespace(ns: &str) -> bool {
+    ns == "default" || ns.starts_with("kube-")
+}
+
 /// The namespace name, the pull Secrets and the namespaces allowed in.
 fn namespace_rules(p: &Product, out: &mut Vec<Diagnostic>) {
     let ns = namespace_name(p);
     if !is_dns1123_label(&ns) {
         out.push(invalid_dns_name("namespace.name", "namespace name", &ns));
+    } else if is_system_namespace(&ns) {
+        out.push(
+            Diagnostic::error(
+                SETTINGS_FILE,
+                "namespace.name",
+                format!("{ns:?} is a system namespace; a product needs a namespace of its own"),
+            )
+            .with_hint(format!(
+                "floe owns its namespace (quota, limits, network policies, Pod Security labels) and would overwrite the cluster's; leave namespace.name out for the default {:?}",
+                format!("{}-{}", p.spec.metadata.name, p.env)
+            )),
+        );
     }
     for (i, s) in p.settings.image_pull_secrets.iter().enumerate() {
         if !is_dns1123_subdomain(s) {
