@@ -150,6 +150,7 @@ fn plan_code(err: &PlanError) -> (i32, Option<&'static str>) {
     match err {
         PlanError::Cluster(e) => cluster_code(e),
         PlanError::Graph(_) => (exit::VALIDATION, Some(CYCLE_HINT)),
+        PlanError::NamespaceTaken { .. } => (exit::VALIDATION, Some("give this product a namespace of its own: set namespace.name in floe-deploy.yaml (or leave it out for <product>-<env>)")),
         _ => (exit::GENERAL, None),
     }
 }

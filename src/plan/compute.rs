@@ -72,6 +72,20 @@ impl PlanOptions {
     }
 }
 
+/// Refuses a namespace another product (or environment) owns: floe's
+/// namespace-wide objects have fixed names and would flip-flop.
+fn check_namespace_owner(desired: &DesiredSet, live: &LiveSet) -> Result<(), PlanError> {
+    let product = format!("{} ({})", desired.product, desired.environment);
+    match &live.namespace_owner {
+        Some(owner) if *owner != product => Err(PlanError::NamespaceTaken {
+            namespace: desired.namespace.clone(),
+            owner: owner.clone(),
+            product,
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Computes the plan for `desired` against the cluster.
 pub async fn plan(
     cluster: &Cluster,
@@ -80,6 +94,7 @@ pub async fn plan(
 ) -> Result<Plan, PlanError> {
     let kube_system_uid = cluster.identity().await?;
     let live = observe(cluster, desired).await?;
+    check_namespace_owner(desired, &live)?;
     let salt = format!("{kube_system_uid}/{}", desired.namespace);
     let dry_runs = dry_runs(cluster, desired, &live, options).await?;
     let mut changes: HashMap<ObjectKey, Change> = HashMap::new();

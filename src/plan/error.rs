@@ -13,4 +13,11 @@ pub enum PlanError {
     UnknownKind { address: String, kind: String },
     #[error(transparent)]
     Graph(#[from] GraphError),
+    #[error("namespace {namespace} belongs to {owner}, not to {product}; two products in one namespace overwrite each other's quota, limits and network policies")]
+    NamespaceTaken {
+        namespace: String,
+        /// `product (environment)` as the namespace's labels say.
+        owner: String,
+        product: String,
+    },
 }

@@ -2,7 +2,9 @@
 
 use crate::cluster::{Cluster, ClusterError};
 use crate::kinds::{self, KindInfo};
-use crate::names::{LABEL_ENVIRONMENT, LABEL_INTERNAL, LABEL_PRODUCT};
+use crate::names::{
+    LABEL_ENVIRONMENT, LABEL_INTERNAL, LABEL_MANAGED_BY, LABEL_PRODUCT, MANAGED_BY,
+};
 use crate::object::{Object, ObjectKey};
 use crate::render::DesiredSet;
 use futures::stream::{self, StreamExt, TryStreamExt};
@@ -14,6 +16,9 @@ use std::collections::HashMap;
 #[derive(Debug, Default)]
 pub struct LiveSet {
     pub namespace_exists: bool,
+    /// `product (environment)` of the floe deployment that owns the
+    /// namespace, as its labels say; `None` when floe does not own it.
+    pub namespace_owner: Option<String>,
     pub objects: HashMap<ObjectKey, Value>,
 }
 
@@ -36,6 +41,7 @@ pub async fn observe(cluster: &Cluster, desired: &DesiredSet) -> Result<LiveSet,
         .map_err(|e| cluster.classify(e, &format!("reading namespace {}", desired.namespace)))?;
     let mut live = LiveSet {
         namespace_exists: ns.is_some(),
+        namespace_owner: ns.as_ref().and_then(|ns| owner_of(&ns.metadata.labels)),
         objects: HashMap::new(),
     };
     if let Some(ns) = ns {
@@ -81,6 +87,17 @@ pub async fn observe(cluster: &Cluster, desired: &DesiredSet) -> Result<LiveSet,
         }
     }
     Ok(live)
+}
+
+/// `product (environment)` from floe's labels, when floe manages it.
+fn owner_of(labels: &Option<std::collections::BTreeMap<String, String>>) -> Option<String> {
+    let labels = labels.as_ref()?;
+    if labels.get(LABEL_MANAGED_BY).map(String::as_str) != Some(MANAGED_BY) {
+        return None;
+    }
+    let product = labels.get(LABEL_PRODUCT)?;
+    let environment = labels.get(LABEL_ENVIRONMENT).map_or("?", String::as_str);
+    Some(format!("{product} ({environment})"))
 }
 
 /// LIST responses leave out apiVersion/kind on items; put them back.
