@@ -374,3 +374,26 @@ fn json_report_has_file_path_line_and_hint() {
         .as_str()
         .is_some_and(|h| h.starts_with("did you mean `replicas`?")));
 }
+
+/// What `validate` refuses, `render` refuses too: a `dependsOn` cycle
+/// renders nothing and exits 5, as `graph` and `plan` do.
+#[test]
+fn render_refuses_a_dependency_cycle_like_validate() {
+    let tmp = TempDir::new("render-cycle");
+    copy_files(&fixtures().join("base"), &tmp.0, &[]);
+    copy_files(
+        &fixtures().join("invalid/depends-on-cycle"),
+        &tmp.0,
+        &CONTROL_FILES,
+    );
+    let out = Command::new(FLOE)
+        .args(["render", "--env", "dev"])
+        .current_dir(&tmp.0)
+        .env_remove("FLOE_ENV")
+        .output()
+        .expect("run floe");
+    assert_eq!(out.status.code(), Some(5));
+    assert!(out.stdout.is_empty(), "nothing is rendered");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("dependency cycle"), "{stderr}");
+}

@@ -228,8 +228,17 @@ fn read_required(dir: &Path, file: &str, hint: &str) -> Result<String, LoadError
 }
 
 fn read_file(path: &Path, file: &str) -> Result<String, LoadError> {
-    std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
         file: file.to_string(),
         source,
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        // An invalid file, not an unreadable one: say where, like any
+        // other problem in it (never the bytes themselves).
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
+        LoadError::Invalid(vec![Diagnostic::error(file, "", "the file is not UTF-8 text")
+            .with_line(Some(line))
+            .with_hint("save it as UTF-8 (YAML files are UTF-8)")])
     })
 }

@@ -31,15 +31,18 @@ pub fn load_valid(
     Ok((product, diagnostics))
 }
 
-/// The desired objects of a valid product, in dependency order, and the
-/// warnings.
+/// The desired objects of a valid product (one whose dependencies have no
+/// cycle), in dependency order, and the warnings.
 pub fn desired(
     dir: &Path,
     env: Environment,
     image: Option<&str>,
 ) -> Result<(DesiredSet, Vec<Diagnostic>), OpsError> {
     let (product, warnings) = load_valid(dir, env, image)?;
-    Ok((render::render(&product), warnings))
+    let desired = render::render(&product);
+    // A product whose objects depend on each other in a circle is not valid.
+    graph_of(&desired)?;
+    Ok((desired, warnings))
 }
 
 /// [`load_valid`], rendered and ordered.
