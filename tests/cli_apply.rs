@@ -141,6 +141,28 @@ async fn deploy_history_status_unlock_undo() {
     let held = floe::state::Lock::acquire(&c, &ns, "erin@busy (pid 5)", Duration::from_secs(60))
         .await
         .expect("a live lock");
+    // A deploy meanwhile is refused, saying once who holds the lock and
+    // once (as the hint) what to do.
+    let out = floe(&[
+        "deploy",
+        d,
+        "--env",
+        "dev",
+        "-y",
+        "--image",
+        "registry.example.com/acme/customer-analytics:1.0.2",
+    ]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("namespace {ns} is locked by erin@busy (pid 5)")),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("floe unlock").count(),
+        1,
+        "said twice: {stderr}"
+    );
     let out = floe(&["unlock", d, "--env", "dev"]);
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stderr}");

@@ -237,8 +237,12 @@ fn read_file(path: &Path, file: &str) -> Result<String, LoadError> {
         // other problem in it (never the bytes themselves).
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
-        LoadError::Invalid(vec![Diagnostic::error(file, "", "the file is not UTF-8 text")
-            .with_line(Some(line))
-            .with_hint("save it as UTF-8 (YAML files are UTF-8)")])
+        LoadError::Invalid(vec![Diagnostic::error(
+            file,
+            "",
+            "the file is not UTF-8 text",
+        )
+        .with_line(Some(line))
+        .with_hint("save it as UTF-8 (YAML files are UTF-8)")])
     })
 }

@@ -37,8 +37,7 @@ pub enum StateError {
         source: kube::Error,
     },
     #[error(
-        "namespace {namespace} is locked by {holder} since {since} (until {expires} unless renewed); \
-         wait for that apply to finish, or run `floe unlock` if it is gone"
+        "namespace {namespace} is locked by {holder} since {since} (until {expires} unless renewed)"
     )]
     Locked {
         namespace: String,
