@@ -62,10 +62,14 @@ pub(super) async fn run(
     let Some(body) = &change.desired else {
         return Err(StepFailure::plain("the plan holds no object to apply"));
     };
-    server_side_apply(&api, &key.name, body, context.options.force_conflicts).await?;
+    // An adoption was reviewed with the fields it takes from other
+    // managers and allowed with --adopt: it takes them.
+    let force = context.options.force_conflicts || change.action == Action::Adopt;
+    server_side_apply(&api, &key.name, body, force).await?;
     let verb = match change.action {
         Action::Create => "created",
         Action::Replace => "replaced",
+        Action::Adopt => "adopted",
         _ => "updated",
     };
     wait.until_healthy(&mut cancel).await?;

@@ -1,6 +1,6 @@
 //! Whether a saved plan still describes the cluster it was made for.
 
-use super::observe::observe;
+use super::observe::{observe, read_one, LiveSet};
 use super::{Change, Plan, FORMAT_VERSION};
 use crate::cluster::{Cluster, ClusterError};
 use crate::model::Environment;
@@ -52,12 +52,14 @@ pub async fn check_fresh(cluster: &Cluster, plan: &Plan) -> Result<(), StaleErro
         extra_dependencies: Vec::new(),
     };
     let live = observe(cluster, &probe).await?;
+    let unowned = unowned_seen(cluster, plan, &live).await?;
     let mut moved = Vec::new();
     let planned: HashMap<&ObjectKey, &Change> = plan.changes.iter().map(|c| (&c.key, c)).collect();
     for c in &plan.changes {
         let now = live
             .objects
             .get(&c.key)
+            .or_else(|| unowned.get(&c.key))
             .and_then(|v| v.pointer("/metadata/resourceVersion"))
             .and_then(Value::as_str);
         match (c.live_resource_version.as_deref(), now) {
@@ -78,4 +80,24 @@ pub async fn check_fresh(cluster: &Cluster, plan: &Plan) -> Result<(), StaleErro
     } else {
         Err(StaleError::Moved(moved))
     }
+}
+
+/// The objects the plan saw that floe does not own now (the ones it adopts),
+/// read one by one: the label-selected read of [`observe`] misses them.
+async fn unowned_seen(
+    cluster: &Cluster,
+    plan: &Plan,
+    live: &LiveSet,
+) -> Result<HashMap<ObjectKey, Value>, ClusterError> {
+    let mut found = HashMap::new();
+    let seen = plan
+        .changes
+        .iter()
+        .filter(|c| c.live_resource_version.is_some() && !live.objects.contains_key(&c.key));
+    for c in seen {
+        if let Some(value) = read_one(cluster, &c.key).await? {
+            found.insert(c.key.clone(), value);
+        }
+    }
+    Ok(found)
 }

@@ -2,7 +2,9 @@
 
 use crate::cluster::{Cluster, ClusterError};
 use crate::kinds::{self, KindInfo};
-use crate::names::{LABEL_ENVIRONMENT, LABEL_INTERNAL, LABEL_PRODUCT};
+use crate::names::{
+    LABEL_ENVIRONMENT, LABEL_INTERNAL, LABEL_MANAGED_BY, LABEL_PRODUCT, MANAGED_BY,
+};
 use crate::object::{Object, ObjectKey};
 use crate::render::DesiredSet;
 use futures::stream::{self, StreamExt, TryStreamExt};
@@ -15,6 +17,11 @@ use std::collections::HashMap;
 pub struct LiveSet {
     pub namespace_exists: bool,
     pub objects: HashMap<ObjectKey, Value>,
+    /// Objects read on the way that exist but that floe does not own for
+    /// this product and environment: the namespace, when it lacks the
+    /// product's labels (made by hand, by the platform, or by another
+    /// product).
+    pub foreign: HashMap<ObjectKey, Value>,
 }
 
 /// Selects what floe owns for the product and environment, leaving out
@@ -36,17 +43,24 @@ pub async fn observe(cluster: &Cluster, desired: &DesiredSet) -> Result<LiveSet,
         .map_err(|e| cluster.classify(e, &format!("reading namespace {}", desired.namespace)))?;
     let mut live = LiveSet {
         namespace_exists: ns.is_some(),
-        objects: HashMap::new(),
+        ..LiveSet::default()
     };
+    let environment = desired.environment.as_str();
     if let Some(ns) = ns {
         let value = serde_json::to_value(&ns).unwrap_or(Value::Null);
         if let Some(o) = object_of(value, ns_kind) {
-            live.objects.insert(o.key(), o.body);
+            let owned = owned_by(&o.body, &desired.product, environment);
+            let set = if owned {
+                &mut live.objects
+            } else {
+                &mut live.foreign
+            };
+            set.insert(o.key(), o.body);
         }
     } else {
         return Ok(live);
     }
-    let selector = owner_selector(&desired.product, desired.environment.as_str());
+    let selector = owner_selector(&desired.product, environment);
     let lists = stream::iter(kinds::infos().filter(|k| k.namespaced))
         .map(|kind| {
             let api = cluster.api(kind, &desired.namespace);
@@ -81,6 +95,37 @@ pub async fn observe(cluster: &Cluster, desired: &DesiredSet) -> Result<LiveSet,
         }
     }
     Ok(live)
+}
+
+/// Whether `object` carries the labels that make it floe's for `product`
+/// in `environment` (what [`owner_selector`] selects).
+pub fn owned_by(object: &Value, product: &str, environment: &str) -> bool {
+    let label = |k: &str| {
+        object
+            .pointer("/metadata/labels")
+            .and_then(|l| l.get(k))
+            .and_then(Value::as_str)
+    };
+    label(LABEL_MANAGED_BY) == Some(MANAGED_BY)
+        && label(LABEL_PRODUCT) == Some(product)
+        && label(LABEL_ENVIRONMENT) == Some(environment)
+        && label(LABEL_INTERNAL).is_none()
+}
+
+/// One object as the cluster holds it now, `None` when it does not exist.
+pub async fn read_one(cluster: &Cluster, key: &ObjectKey) -> Result<Option<Value>, ClusterError> {
+    let Some(kind) = kinds::kind_info(&key.group, &key.kind) else {
+        return Ok(None);
+    };
+    let found = cluster
+        .api(kind, &key.namespace)
+        .get_opt(&key.name)
+        .await
+        .map_err(|e| cluster.classify(e, &format!("reading {key}")))?;
+    Ok(found
+        .map(|o| serde_json::to_value(o).unwrap_or(Value::Null))
+        .and_then(|v| object_of(v, kind))
+        .map(|o| o.body))
 }
 
 /// LIST responses leave out apiVersion/kind on items; put them back.

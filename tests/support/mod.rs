@@ -700,3 +700,11 @@ pub fn session_options() -> floe::apply::session::SessionOptions {
         ..Default::default()
     }
 }
+
+/// Deletes namespace `ns` without waiting (the end of a test that made it).
+pub fn delete_namespace(ns: &str) {
+    let _ = std::process::Command::new("kubectl")
+        .args(["delete", "namespace", ns, "--wait=false"])
+        .env("KUBECONFIG", kubeconfig_path())
+        .output();
+}

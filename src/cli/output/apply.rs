@@ -37,8 +37,12 @@ pub fn summary(outcome: &SessionReport) -> String {
     let report = &outcome.report;
     if report.succeeded() {
         let count = |action: Action| done_count(report, action);
+        let adopted = match count(Action::Adopt) {
+            0 => String::new(),
+            n => format!(", {n} adopted"),
+        };
         return format!(
-            "Apply complete! {} created, {} updated, {} replaced, {} destroyed in {}. Recorded as revision {}.\n",
+            "Apply complete! {} created, {} updated, {} replaced, {} destroyed{adopted} in {}. Recorded as revision {}.\n",
             count(Action::Create),
             count(Action::Update),
             count(Action::Replace),
