@@ -83,7 +83,8 @@ pub struct ClusterArgs {
     pub context: Option<String>,
 }
 
-/// What the read-only commands (history, status, undo, unlock) take.
+/// What the commands that find a deployed product take (history, status,
+/// undo, unlock, destroy): nothing is deployed from the product they read.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ReadOnlyArgs {
     #[command(flatten)]

@@ -1,11 +1,13 @@
 //! The plan: pure, versioned data saying what an apply would do.
 //!
-//! [`compute`] builds it from the desired set and the cluster; everything else
+//! [`compute`] builds it from the desired set and the cluster ([`destroy`]:
+//! the plan that deletes all a product owns); everything else
 //! here (summary, [`format`]) works on the data alone and never talks to the
 //! cluster. Apply reads only `changes` (with their `desired` bodies) and
 //! `edges`.
 
 pub mod compute;
+pub mod destroy;
 mod dry_run;
 mod error;
 pub mod format;
@@ -16,6 +18,7 @@ pub mod fresh;
 pub mod normalize;
 pub mod observe;
 pub mod redact;
+mod residents;
 mod unchanged;
 
 use crate::object::ObjectKey;

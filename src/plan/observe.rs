@@ -8,7 +8,7 @@ use crate::names::{
 use crate::object::{Object, ObjectKey};
 use crate::render::DesiredSet;
 use futures::stream::{self, StreamExt, TryStreamExt};
-use kube::api::ListParams;
+use kube::api::{DynamicObject, ListParams};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -61,21 +61,9 @@ pub async fn observe(cluster: &Cluster, desired: &DesiredSet) -> Result<LiveSet,
         return Ok(live);
     }
     let selector = owner_selector(&desired.product, environment);
-    let lists = stream::iter(kinds::infos().filter(|k| k.namespaced))
-        .map(|kind| {
-            let api = cluster.api(kind, &desired.namespace);
-            let lp = ListParams::default().labels(&selector);
-            async move {
-                let list = api
-                    .list(&lp)
-                    .await
-                    .map_err(|e| cluster.classify(e, &format!("listing {}", kind.plural)))?;
-                Ok::<_, ClusterError>((kind, list.items))
-            }
-        })
-        .buffer_unordered(8)
-        .try_collect::<Vec<_>>()
-        .await?;
+    let lp = ListParams::default().labels(&selector);
+    let namespaced = kinds::infos().filter(|k| k.namespaced);
+    let lists = list_each(cluster, &desired.namespace, namespaced, &lp).await?;
     for (kind, items) in lists {
         for item in items {
             // Objects a controller made from a floe object (Jobs of a
@@ -95,6 +83,27 @@ pub async fn observe(cluster: &Cluster, desired: &DesiredSet) -> Result<LiveSet,
         }
     }
     Ok(live)
+}
+
+/// One LIST per kind in `namespace`, concurrently, with the same parameters.
+pub(super) async fn list_each(
+    cluster: &Cluster,
+    namespace: &str,
+    kinds: impl Iterator<Item = &'static KindInfo>,
+    lp: &ListParams,
+) -> Result<Vec<(&'static KindInfo, Vec<DynamicObject>)>, ClusterError> {
+    stream::iter(kinds)
+        .map(|kind| async move {
+            let list = cluster
+                .api(kind, namespace)
+                .list(lp)
+                .await
+                .map_err(|e| cluster.classify(e, &format!("listing {}", kind.plural)))?;
+            Ok::<_, ClusterError>((kind, list.items))
+        })
+        .buffer_unordered(8)
+        .try_collect()
+        .await
 }
 
 /// Whether `object` carries the labels that make it floe's for `product`
