@@ -187,6 +187,71 @@ async fn deploy_history_status_unlock_undo() {
 }
 
 #[tokio::test]
+async fn destroy_is_blocked_without_its_flag_and_then_deletes_the_namespace() {
+    support::client().await;
+    let (dir, ns) = product_dir("cli-destroy");
+    let d = dir.to_str().unwrap();
+    let out = floe(&["deploy", d, "--env", "dev", "-y"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+
+    let out = floe(&["destroy", d, "--env", "dev", "-y"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(&format!("  - namespace/{ns} will be destroyed")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "Blocked: namespace/{ns} would be destroyed: pass --allow-prune-namespace to allow it"
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Plan: 0 to add, 0 to change, 0 to replace, 11 to destroy."));
+    assert!(
+        stderr.contains("Error: the plan destroys objects that need an explicit flag"),
+        "{stderr}"
+    );
+    let status = floe(&["status", d, "--env", "dev"]);
+    assert_eq!(
+        status.status.code(),
+        Some(0),
+        "nothing was deleted: {}",
+        text(&status).0
+    );
+
+    let out = floe(&[
+        "destroy",
+        d,
+        "--env",
+        "dev",
+        "-y",
+        "--allow-prune-namespace",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("Apply complete! 0 created, 0 updated, 0 replaced, 11 destroyed in"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "namespace/{ns} is deleted, and floe's records of it with it."
+        )),
+        "{stdout}"
+    );
+    assert!(
+        !namespace_exists(&ns),
+        "destroy waits until the namespace is gone"
+    );
+
+    let out = floe(&["destroy", d, "--env", "dev", "-y"]);
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout.contains("Nothing to apply."), "{stdout}");
+}
+
+#[tokio::test]
 async fn a_saved_plan_applies_once_and_is_refused_when_stale() {
     support::client().await;
     let (dir, ns) = product_dir("cli-saved");

@@ -352,6 +352,85 @@ async fn out_saves_the_plan_as_versioned_json_with_what_it_saw() {
 }
 
 #[tokio::test]
+async fn a_hand_made_object_is_shown_as_an_adoption_and_applied_only_with_the_flag() {
+    require_cluster().await;
+    let p = Product::minimal("cli-adopt");
+    p.applied.set(true);
+    let ns = p.namespace.as_str();
+    let made = kubectl(&["create", "namespace", ns], None);
+    assert!(made.status.success(), "{}", stderr(&made));
+    let made = kubectl(
+        &[
+            "-n",
+            ns,
+            "create",
+            "configmap",
+            "floe-platform",
+            "--from-literal=FLOE_ENVIRONMENT=by-hand",
+        ],
+        None,
+    );
+    assert!(made.status.success(), "{}", stderr(&made));
+    let version = || {
+        let out = kubectl(
+            &[
+                "-n",
+                ns,
+                "get",
+                "configmap",
+                "floe-platform",
+                "-o",
+                "jsonpath={.metadata.resourceVersion}/{.metadata.labels}",
+            ],
+            None,
+        );
+        stdout(&out)
+    };
+    let before = version();
+
+    let out = p.plan(&[]);
+    let text = stdout(&out);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    for line in [
+        "Symbols: + create, ~ update, -/+ replace, - destroy, <= adopt",
+        "  <= configmap/floe-platform will be adopted",
+        "      # not made by floe; written by: kubectl-create",
+        "      # drift: .data.FLOE_ENVIRONMENT is set by \"kubectl-create\"; floe will take it over",
+        "      # blocked: needs --adopt",
+        "Blocked: configmap/floe-platform exists in the cluster without floe's labels (written by kubectl-create): pass --adopt to take it over",
+        ", 2 to adopt.",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in:\n{text}");
+    }
+
+    let kubeconfig = support::kubeconfig_path();
+    let kubeconfig = kubeconfig.to_str().unwrap();
+    let refused = p.floe("deploy", &["--kubeconfig", kubeconfig, "-y"]);
+    assert_eq!(code(&refused), 1, "{}", stdout(&refused));
+    assert!(stderr(&refused).contains("--adopt"), "{}", stderr(&refused));
+    assert_eq!(version(), before, "nothing was written");
+
+    let adopted = p.floe("deploy", &["--kubeconfig", kubeconfig, "-y", "--adopt"]);
+    assert_eq!(
+        code(&adopted),
+        0,
+        "{}\n{}",
+        stdout(&adopted),
+        stderr(&adopted)
+    );
+    assert!(
+        stdout(&adopted).contains(", 2 adopted in "),
+        "{}",
+        stdout(&adopted)
+    );
+    assert!(
+        version().contains("\"floe.dev/product\":\"customer-analytics\""),
+        "{}",
+        version()
+    );
+}
+
+#[tokio::test]
 async fn markdown_has_the_title_and_the_summary_line() {
     require_cluster().await;
     let p = Product::minimal("cli-markdown");

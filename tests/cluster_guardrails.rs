@@ -10,7 +10,6 @@ mod support;
 use floe::apply::session::{self, SessionError, SessionOptions};
 use floe::apply::Silent;
 use floe::model::{self, Environment};
-use floe::object::Object;
 use floe::plan::compute::{plan, PlanOptions};
 use floe::plan::{Action, Plan};
 use floe::render::{self, DesiredSet};
@@ -27,26 +26,8 @@ fn minimal(prefix: &str) -> DesiredSet {
 }
 
 /// `desired` plus a PVC floe owns, with `access_mode` (immutable once created).
-fn with_pvc(mut desired: DesiredSet, access_mode: &str) -> DesiredSet {
-    let labels = desired
-        .objects
-        .iter()
-        .find(|o| o.kind == "ServiceAccount")
-        .and_then(|o| o.body.pointer("/metadata/labels").cloned())
-        .expect("the product's ServiceAccount carries floe's labels");
-    let body = json!({
-        "apiVersion": "v1",
-        "kind": "PersistentVolumeClaim",
-        "metadata": {"name": PVC, "namespace": desired.namespace, "labels": labels},
-        "spec": {
-            "accessModes": [access_mode],
-            "resources": {"requests": {"storage": "1Gi"}}
-        }
-    });
-    desired
-        .objects
-        .push(Object::from_value(body).expect("a PVC object"));
-    desired
+fn with_pvc(desired: DesiredSet, access_mode: &str) -> DesiredSet {
+    support::with_owned_pvc(desired, PVC, access_mode)
 }
 
 /// Plans and applies `desired`, which must succeed.

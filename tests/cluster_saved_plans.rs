@@ -330,6 +330,26 @@ fn target() -> ClusterTarget {
     }
 }
 
+/// Applies an opened saved plan as `floe apply FILE` does after approval:
+/// the session makes the plan again under the lock.
+async fn apply_opened(
+    opened: ops::saved_plan::Opened,
+) -> Result<floe::apply::session::SessionReport, OpsError> {
+    let mut options = support::session_options();
+    options.recheck = opened.recheck;
+    let (_, never) = tokio::sync::watch::channel(false);
+    let origin = &opened.origin;
+    ops::apply::apply(
+        &opened.cluster,
+        &opened.plan,
+        origin,
+        options,
+        &Silent,
+        never,
+    )
+    .await
+}
+
 /// Someone changes an object the plan updates after every check before the
 /// review passed: a saved plan is made again under the lock and refused.
 #[tokio::test]
@@ -340,18 +360,7 @@ async fn a_change_after_the_review_is_refused_under_the_lock() {
         .expect("the saved plan passes every check before the review");
     assert!(matches!(opened.recheck, Recheck::Replan(_)));
     let landed = planned.someone_else_changes_the_deployments();
-    let mut options = support::session_options();
-    options.recheck = opened.recheck;
-    let (_, never) = tokio::sync::watch::channel(false);
-    let result = ops::apply::apply(
-        &opened.cluster,
-        &opened.plan,
-        &opened.origin,
-        options,
-        &Silent,
-        never,
-    )
-    .await;
+    let result = apply_opened(opened).await;
     match result {
         Err(OpsError::Session(SessionError::NoLongerMatches(why))) => {
             assert!(why.contains("deployment/"), "{why}")
@@ -396,4 +405,38 @@ async fn a_change_after_a_deploys_review_is_refused_under_the_lock() {
         result.map(|r| r.revision)
     );
     assert_eq!(versions(&planned.ns), landed, "the refused apply wrote");
+}
+
+/// A controller writing only an object's status (the quota's usage while
+/// pods come and go) between the review and the lock changes nothing a
+/// person reviewed: a saved plan and a deploy's plan both still apply.
+#[tokio::test]
+async fn a_status_only_change_after_the_review_is_not_a_change() {
+    let planned = Planned::new("status-only").await;
+    let opened = ops::saved_plan::open(&planned.file, &target(), &Access::default(), &Quiet)
+        .await
+        .expect("the saved plan passes every check before the review");
+    let quota_before = versions(&planned.ns)["ResourceQuota/floe-quota"].clone();
+    let status = r#"{"status":{"hard":{"pods":"1"},"used":{"pods":"0"}}}"#;
+    kubectl(&[
+        "patch",
+        "resourcequota",
+        "floe-quota",
+        "-n",
+        &planned.ns,
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        status,
+    ]);
+    let quota_after = versions(&planned.ns)["ResourceQuota/floe-quota"].clone();
+    assert_ne!(
+        quota_before.1, quota_after.1,
+        "the status write moved the resourceVersion"
+    );
+    assert_eq!(quota_before.0, quota_after.0);
+    let report = apply_opened(opened)
+        .await
+        .expect("a status-only write is not a change");
+    assert!(report.report.succeeded(), "{:?}", report.report.objects);
 }

@@ -6,6 +6,7 @@
 //! finish, skips the failed object's dependents with the reason, and still
 //! returns the full report.
 
+mod delete;
 pub mod diagnose;
 mod failure;
 mod options;

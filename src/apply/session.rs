@@ -2,7 +2,7 @@
 //! in-progress, carry out the plan, record how it ended, and with `atomic`
 //! go back to the previous good revision after a failure.
 
-use super::{apply, ApplyOptions, ApplyReport, Reporter};
+use super::{apply, ApplyOptions, ApplyReport, ObjectResult, Reporter};
 use crate::cluster::{Cluster, ClusterError};
 use crate::kinds::{self, kind_info};
 use crate::names::FIELD_MANAGER;
@@ -268,6 +268,16 @@ async fn run_locked(
         apply(cluster, plan, &options.apply, reporter, stop)
     })
     .await;
+    if deleted_its_namespace(plan, &report) {
+        // The lock and the revision records went with the namespace:
+        // there is nothing left to record the outcome in, and a lease
+        // that vanished meanwhile is no other writer.
+        return Ok(SessionReport {
+            revision: number,
+            report,
+            rollback: None,
+        });
+    }
     let outcome = match (&lost, report.interrupted, report.succeeded()) {
         (Some(_), _, _) => RevisionOutcome::LockLost,
         (None, true, _) => RevisionOutcome::Interrupted,
@@ -298,6 +308,16 @@ async fn run_locked(
         revision: number,
         report,
         rollback,
+    })
+}
+
+/// Whether the apply deleted the namespace it runs in (a destroy).
+pub fn deleted_its_namespace(plan: &Plan, report: &ApplyReport) -> bool {
+    let address = format!("namespace/{}", plan.namespace);
+    report.objects.iter().any(|o| {
+        o.address == address
+            && o.action == Action::Delete
+            && matches!(o.outcome, ObjectResult::Done { .. })
     })
 }
 

@@ -1,6 +1,7 @@
 //! One change of a plan, the walker's callback: delete what goes (and wait
 //! until it is gone), server-side apply what stays, then wait until healthy.
 
+use super::delete::delete;
 use super::failure::{api_message, StepFailure};
 use super::options::ApplyOptions;
 use super::report::Reporter;
@@ -9,7 +10,7 @@ use crate::cluster::Cluster;
 use crate::kinds::{self, WaitOn};
 use crate::names::FIELD_MANAGER;
 use crate::plan::{Action, Change, Plan};
-use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, Preconditions};
+use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use serde_json::Value;
 use std::time::Instant;
 use tokio::sync::watch;
@@ -46,7 +47,13 @@ pub(super) async fn run(
         deadline: (Instant::now() + context.options.object_timeout).min(context.overall_deadline),
     };
     if matches!(change.action, Action::Delete | Action::Replace) {
-        delete(&api, change).await?;
+        delete(&api, change, context.plan).await?;
+        if key.kind == "Namespace" && change.action == Action::Delete {
+            // What is left in it, the lock and the revision records among
+            // it, goes with it: the apply cannot wait for that under a lock
+            // that is being deleted.
+            return Ok("deleted (what is left in it goes with it)".into());
+        }
         // Once a replace has deleted, it must create again: stopping in
         // between would leave the object gone. Only its wait is cut short.
         let (_never_sent, mut uninterruptible) = watch::channel(false);
@@ -62,10 +69,14 @@ pub(super) async fn run(
     let Some(body) = &change.desired else {
         return Err(StepFailure::plain("the plan holds no object to apply"));
     };
-    server_side_apply(&api, &key.name, body, context.options.force_conflicts).await?;
+    // An adoption was reviewed with the fields it takes from other
+    // managers and allowed with --adopt: it takes them.
+    let force = context.options.force_conflicts || change.action == Action::Adopt;
+    server_side_apply(&api, &key.name, body, force).await?;
     let verb = match change.action {
         Action::Create => "created",
         Action::Replace => "replaced",
+        Action::Adopt => "adopted",
         _ => "updated",
     };
     wait.until_healthy(&mut cancel).await?;
@@ -79,33 +90,6 @@ pub(super) async fn run(
     } else {
         verb.to_string()
     })
-}
-
-/// Asks for the deletion of exactly the object the plan saw (its uid and
-/// resourceVersion as preconditions); an object already gone is fine.
-async fn delete(api: &Api<DynamicObject>, change: &Change) -> Result<(), StepFailure> {
-    let mut params = DeleteParams::background();
-    if change.live_uid.is_some() || change.live_resource_version.is_some() {
-        params.preconditions = Some(Preconditions {
-            uid: change.live_uid.clone(),
-            resource_version: change.live_resource_version.clone(),
-        });
-    }
-    match api.delete(&change.key.name, &params).await {
-        Ok(_) => Ok(()),
-        Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
-        Err(kube::Error::Api(s)) if s.code == 409 => Err(StepFailure {
-            reason: "it changed since the plan was made; it was not deleted".into(),
-            diagnosis: vec![
-                format!("the API server: {}", s.message),
-                "plan again and review what changed".into(),
-            ],
-        }),
-        Err(e) => Err(StepFailure::plain(format!(
-            "delete refused: {}",
-            api_message(e)
-        ))),
-    }
 }
 
 async fn server_side_apply(

@@ -83,7 +83,8 @@ pub struct ClusterArgs {
     pub context: Option<String>,
 }
 
-/// What the read-only commands (history, status, undo, unlock) take.
+/// What the commands that find a deployed product take (history, status,
+/// undo, unlock, destroy): nothing is deployed from the product they read.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ReadOnlyArgs {
     #[command(flatten)]
@@ -137,6 +138,11 @@ pub struct PlanArgs {
     /// state already proves them unchanged (slower; for debugging a plan).
     #[arg(long)]
     pub dry_run_all: bool,
+    /// Take over objects the product renders that already exist in the
+    /// cluster without floe's labels (made by hand or by another tool),
+    /// including the fields other managers set; floe owns them afterwards.
+    #[arg(long)]
+    pub adopt: bool,
 }
 
 /// How to reach the registry of an `oci://` source.
@@ -208,6 +214,7 @@ impl PlanArgs {
             allow_prune_data: self.allow_prune_data,
             allow_mass_prune: self.allow_mass_prune,
             dry_run_all: self.dry_run_all,
+            adopt: self.adopt,
             ..PlanOptions::default()
         }
     }

@@ -54,6 +54,9 @@ pub enum Command {
     History(args::ReadOnlyReportArgs),
     /// Go back to a recorded revision (the same plan, review and apply path).
     Undo(commands::undo::Args),
+    /// Delete everything floe owns for the product in an environment, the
+    /// namespace last (the same plan, review and apply path).
+    Destroy(commands::destroy::Args),
     /// Show the health of every object of the product in the cluster.
     Status(args::ReadOnlyReportArgs),
     /// Remove a stuck apply lock (after checking no apply is running).
@@ -97,6 +100,7 @@ fn run(command: Command) -> Result<i32, Failure> {
         Command::Export { command } => commands::export::run(command),
         Command::History(args) => commands::history::run(args),
         Command::Undo(args) => commands::undo::run(args),
+        Command::Destroy(args) => commands::destroy::run(args),
         Command::Status(args) => commands::status::run(args),
         Command::Unlock(args) => commands::unlock::run(args),
         Command::Plan(args) => commands::plan::run(args),

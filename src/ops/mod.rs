@@ -5,11 +5,13 @@
 //!
 //! ```text
 //! source ──▶ prepare (load → validate → render → graph) ──▶ plan ──▶ apply (session)
-//!                                     saved plan check ──┘      undo target ──┘
+//!                                     saved plan check ──┘      undo target ──┤
+//!                                                              destroy plan ──┘
 //! ```
 
 pub mod apply;
 pub mod artifact;
+pub mod destroy;
 mod error;
 pub mod export;
 pub mod history;

@@ -251,6 +251,7 @@ mod tests {
                 desired: Some(o.body.clone()),
                 replace_reason: None,
                 drift: Vec::new(),
+                other_managers: Vec::new(),
                 live_resource_version: None,
                 live_uid: None,
                 requires_flag: None,

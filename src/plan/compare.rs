@@ -88,9 +88,9 @@ fn change_difference(reviewed: &Change, now: &Change) -> Option<String> {
     if reviewed.desired != now.desired {
         return Some("the body to send differs from the product's rendering".into());
     }
-    if reviewed.live_uid != now.live_uid
-        || reviewed.live_resource_version != now.live_resource_version
-    {
+    // Not the resourceVersion: a controller writing only status moves it
+    // without changing anything reviewed.
+    if reviewed.live_uid != now.live_uid || reviewed.before != now.before {
         return Some(format!(
             "the live object changed since the plan (resourceVersion {} then, {} now)",
             reviewed.live_resource_version.as_deref().unwrap_or("none"),
@@ -128,6 +128,7 @@ mod tests {
             desired: (action != Action::Delete).then(|| json!({"data": {"k": name}})),
             replace_reason: None,
             drift: Vec::new(),
+            other_managers: Vec::new(),
             live_resource_version: rv.map(str::to_string),
             live_uid: rv.map(|_| format!("uid-{name}")),
             requires_flag: None,
@@ -214,6 +215,12 @@ mod tests {
     fn a_moved_object_or_a_new_one_is_named() {
         let mut now = reviewed();
         now.changes[1].live_resource_version = Some("8".into());
+        assert_eq!(
+            first_difference(&reviewed(), &now, None),
+            None,
+            "status only"
+        );
+        now.changes[1].before = Some(json!({"data": {"k": "changed by hand"}}));
         let found = first_difference(&reviewed(), &now, None).unwrap();
         assert!(found.contains("resourceVersion 7 then, 8 now"), "{found}");
         let mut now = reviewed();

@@ -4,9 +4,10 @@
 //! normalised live object with the dry run's result, the prunes with their
 //! guardrails, and the order of the dependency graph.
 
+use super::adopt::{self, ADOPT_FLAG};
 use super::dry_run::{dry_run, DryRun};
 use super::normalize::normalize;
-use super::observe::{observe, LiveSet};
+use super::observe::{observe, read_one, LiveSet};
 use super::redact::redact;
 use super::unchanged::provably_unchanged;
 use super::{
@@ -34,6 +35,9 @@ pub struct PlanOptions {
     pub max_prune_share: f64,
     /// Dry-run every object, even those the live state proves unchanged.
     pub dry_run_all: bool,
+    /// Allow taking over desired objects that exist in the cluster without
+    /// floe's labels for the product.
+    pub adopt: bool,
 }
 
 impl Default for PlanOptions {
@@ -45,6 +49,7 @@ impl Default for PlanOptions {
             allow_mass_prune: false,
             max_prune_share: 0.5,
             dry_run_all: false,
+            adopt: false,
         }
     }
 }
@@ -54,6 +59,7 @@ impl PlanOptions {
     pub fn bound(&self) -> BoundOptions {
         BoundOptions {
             allow_prune_namespace: self.allow_prune_namespace,
+            adopt: self.adopt,
             allow_prune_data: self.allow_prune_data,
             allow_mass_prune: self.allow_mass_prune,
             max_prune_share: self.max_prune_share,
@@ -64,6 +70,7 @@ impl PlanOptions {
     pub fn with_bound(self, bound: &BoundOptions) -> PlanOptions {
         PlanOptions {
             allow_prune_namespace: bound.allow_prune_namespace,
+            adopt: bound.adopt,
             allow_prune_data: bound.allow_prune_data,
             allow_mass_prune: bound.allow_mass_prune,
             max_prune_share: bound.max_prune_share,
@@ -96,12 +103,16 @@ pub async fn plan(
     let live = observe(cluster, desired).await?;
     check_namespace_owner(desired, &live)?;
     let salt = format!("{kube_system_uid}/{}", desired.namespace);
-    let dry_runs = dry_runs(cluster, desired, &live, options).await?;
+    let probes = dry_runs(cluster, desired, &live, options).await?;
     let mut changes: HashMap<ObjectKey, Change> = HashMap::new();
     let mut blocked = Vec::new();
-    for (object, dry) in desired.objects.iter().zip(dry_runs) {
-        let mut change = desired_change(object, live.objects.get(&object.key()), dry, &salt);
-        if let Some(flag) = replace_flag(object, &change, options) {
+    for (object, probe) in desired.objects.iter().zip(probes) {
+        let adopting = probe.existing.is_some();
+        let mut change = desired_change(object, live.objects.get(&object.key()), probe, &salt);
+        if adopting && !options.adopt {
+            blocked.push(adopt::blocked_text(&change));
+            change.requires_flag = Some(ADOPT_FLAG.to_string());
+        } else if let Some(flag) = replace_flag(object, &change, options) {
             blocked.push(format!(
                 "{} would be replaced, deleting its data: pass {flag} to allow it",
                 change.address
@@ -111,7 +122,8 @@ pub async fn plan(
         changes.insert(change.key.clone(), change);
     }
     let prune = prunable(desired, &live);
-    let (deletes, prune_blocked) = prune_changes(&prune, live.objects.len(), options, &salt);
+    let mass = is_mass_prune(prune.len(), live.objects.len(), options);
+    let (deletes, prune_blocked) = prune_changes(&prune, mass, options, &salt);
     blocked.extend(prune_blocked);
     changes.extend(deletes.into_iter().map(|c| (c.key.clone(), c)));
     let graph = Graph::build(&desired.objects, &prune, &desired.extra_dependencies)?;
@@ -122,62 +134,92 @@ pub async fn plan(
     Ok(assemble(desired, cluster, &graph, changes, blocked))
 }
 
+/// What the cluster said about one desired object: its dry run (`None`
+/// when none could be made), and the object as it exists when floe does
+/// not own it (one to adopt).
+#[derive(Default)]
+struct Probe {
+    dry: Option<DryRun>,
+    existing: Option<Value>,
+}
+
 /// One dry run per desired object, bounded, in the desired set's order.
-/// Without the namespace nothing namespaced can be dry-run: `None`, a
-/// create of exactly what floe renders.
+/// Without the namespace nothing namespaced can be dry-run: no dry run, a
+/// create of exactly what floe renders. An object floe does not own is
+/// read only when its dry run shows that it exists, so a plan pays for
+/// adoptions alone, never for creates.
 async fn dry_runs(
     cluster: &Cluster,
     desired: &DesiredSet,
     live: &LiveSet,
     options: &PlanOptions,
-) -> Result<Vec<Option<DryRun>>, PlanError> {
-    let results: Vec<(usize, Option<DryRun>)> = stream::iter(desired.objects.iter().enumerate())
+) -> Result<Vec<Probe>, PlanError> {
+    let results: Vec<(usize, Probe)> = stream::iter(desired.objects.iter().enumerate())
         .map(|(i, object)| {
-            let live_object = live.objects.get(&object.key());
+            let key = object.key();
+            let live_object = live.objects.get(&key);
             let skip = !live.namespace_exists && live_object.is_none();
             let unchanged = live_object
                 .is_some_and(|l| !options.dry_run_all && provably_unchanged(&object.body, l));
+            let foreign = live.foreign.get(&key).cloned();
             async move {
                 if skip {
-                    return Ok::<_, PlanError>((i, None));
+                    return Ok::<_, PlanError>((i, Probe::default()));
                 }
                 if unchanged {
-                    return Ok((i, Some(DryRun::Unchanged)));
+                    let dry = Some(DryRun::Unchanged);
+                    return Ok((
+                        i,
+                        Probe {
+                            dry,
+                            existing: None,
+                        },
+                    ));
                 }
-                dry_run(cluster, object).await.map(|r| (i, Some(r)))
+                let dry = dry_run(cluster, object).await?;
+                let existing = match (live_object, foreign) {
+                    (Some(_), _) => None,
+                    (None, Some(known)) => Some(known),
+                    (None, None) if dry.shows_existing() => read_one(cluster, &key).await?,
+                    (None, None) => None,
+                };
+                let dry = Some(dry);
+                Ok((i, Probe { dry, existing }))
             }
         })
         .buffer_unordered(options.concurrency.max(1))
         .try_collect()
         .await?;
-    let mut ordered: Vec<Option<DryRun>> = (0..desired.objects.len()).map(|_| None).collect();
+    let mut ordered: Vec<Probe> = (0..desired.objects.len())
+        .map(|_| Probe::default())
+        .collect();
     for (i, result) in results {
         ordered[i] = result;
     }
     Ok(ordered)
 }
 
-/// The change of one desired object, from its live state and dry run.
-fn desired_change(
-    object: &Object,
-    live: Option<&Value>,
-    dry: Option<DryRun>,
-    salt: &str,
-) -> Change {
-    let before = live.map(|v| redact(&normalize(v), salt));
-    let mut change = change_of(object, live, Action::Create);
+/// The change of one desired object, from its owned live state (`live`)
+/// and what the cluster said about it.
+fn desired_change(object: &Object, live: Option<&Value>, probe: Probe, salt: &str) -> Change {
+    let existing = probe.existing.as_ref();
+    let seen = live.or(existing);
+    let before = seen.map(|v| redact(&normalize(v), salt));
+    let mut change = change_of(object, seen, Action::Create);
     let sent = || Some(redact(&object.body, salt));
     let served = |v: &Value| Some(redact(&normalize(v), salt));
-    (change.action, change.after) = match dry {
+    (change.action, change.after) = match probe.dry {
         None => (Action::Create, sent()),
         Some(DryRun::Immutable(reason)) => {
             change.replace_reason = Some(reason);
             (Action::Replace, sent())
         }
-        Some(DryRun::Result(v)) | Some(DryRun::Conflicts(_, v)) if live.is_none() => {
+        // Gone again between the dry run and the read: a create.
+        Some(DryRun::Result(v)) | Some(DryRun::Conflicts(_, v)) if seen.is_none() => {
             (Action::Create, served(&v))
         }
         Some(DryRun::Unchanged) => (Action::NoOp, before.clone()),
+        Some(DryRun::Result(v)) if existing.is_some() => (Action::Adopt, served(&v)),
         Some(DryRun::Result(v)) => {
             let after = served(&v);
             let same = after == before;
@@ -185,10 +227,15 @@ fn desired_change(
         }
         Some(DryRun::Conflicts(conflicts, v)) => {
             change.drift = conflicts;
-            (Action::Update, served(&v))
+            let action = match existing {
+                Some(_) => Action::Adopt,
+                None => Action::Update,
+            };
+            (action, served(&v))
         }
     };
     change.actions = steps_of(change.action);
+    change.other_managers = existing.map(adopt::other_managers).unwrap_or_default();
     // A replace's `after` is what floe sends, without the fields the
     // server fills in on create; showing those as removals would bury
     // the field that forces the replace.
@@ -212,16 +259,21 @@ fn prunable(desired: &DesiredSet, live: &LiveSet) -> Vec<Object> {
         .collect()
 }
 
+/// Whether pruning `pruned` of `owned` objects is a mass prune.
+fn is_mass_prune(pruned: usize, owned: usize, options: &PlanOptions) -> bool {
+    let share = pruned as f64 / owned.max(1) as f64;
+    share > options.max_prune_share && pruned > 1
+}
+
 /// The deletes, each with the flag it needs when a guardrail holds it
-/// back, and the blocked ones spelled out for people.
-fn prune_changes(
+/// back (`mass`: the mass-prune guard applies), and the blocked ones
+/// spelled out for people.
+pub(super) fn prune_changes(
     prune: &[Object],
-    owned: usize,
+    mass: bool,
     options: &PlanOptions,
     salt: &str,
 ) -> (Vec<Change>, Vec<String>) {
-    let share = prune.len() as f64 / owned.max(1) as f64;
-    let mass = share > options.max_prune_share && prune.len() > 1;
     let mut blocked = Vec::new();
     let deletes = prune
         .iter()
@@ -266,7 +318,7 @@ fn required_flag(object: &Object, mass: bool, options: &PlanOptions) -> Option<S
 /// The plan: changes in the graph's order (applies in dependency order,
 /// deletes in reverse), its edges, and a warning per reference to an object
 /// floe does not manage.
-fn assemble(
+pub(super) fn assemble(
     desired: &DesiredSet,
     cluster: ClusterIdentity,
     graph: &Graph,
@@ -338,6 +390,7 @@ fn change_of(object: &Object, live: Option<&Value>, action: Action) -> Change {
         desired: None,
         replace_reason: None,
         drift: Vec::new(),
+        other_managers: Vec::new(),
         live_resource_version: live_metadata(live, "resourceVersion"),
         live_uid: live_metadata(live, "uid"),
         requires_flag: None,

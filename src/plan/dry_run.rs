@@ -21,6 +21,21 @@ pub(super) enum DryRun {
     Immutable(String),
 }
 
+impl DryRun {
+    /// Whether the API server applied to an object that exists already: a
+    /// dry-run create comes back without a resourceVersion, and only an
+    /// existing object can conflict or refuse an immutable change.
+    pub(super) fn shows_existing(&self) -> bool {
+        match self {
+            DryRun::Result(v) => v
+                .pointer("/metadata/resourceVersion")
+                .and_then(Value::as_str)
+                .is_some_and(|rv| !rv.is_empty()),
+            DryRun::Unchanged | DryRun::Conflicts(..) | DryRun::Immutable(_) => true,
+        }
+    }
+}
+
 pub(super) async fn dry_run(cluster: &Cluster, object: &Object) -> Result<DryRun, PlanError> {
     let info = kind_info(object.group(), &object.kind).ok_or_else(|| PlanError::UnknownKind {
         address: object.key().to_string(),

@@ -48,6 +48,7 @@ impl Palette {
             Action::Update => "33",
             Action::Replace => "35",
             Action::Delete => "31",
+            Action::Adopt => "34",
             Action::NoOp => "0",
         };
         self.paint(code, text)
@@ -85,37 +86,15 @@ pub fn to_text(plan: &Plan, color: bool) -> String {
             "floe will perform the following actions in namespace {} on {}:",
             plan.namespace, plan.cluster.server
         );
-        let _ = writeln!(
-            out,
-            "Symbols: {} create, {} update, {} replace, {} destroy",
-            p.action(Action::Create, "+"),
-            p.action(Action::Update, "~"),
-            p.action(Action::Replace, "-/+"),
-            p.action(Action::Delete, "-")
-        );
+        let _ = writeln!(out, "{}", symbols(&p, &changed));
         for c in &changed {
             out.push('\n');
             let header = format!("{} {} {}", c.action.symbol(), c.address, c.action.verb());
             let _ = writeln!(out, "  {}", p.action(c.action, &header));
-            if let Some(reason) = &c.replace_reason {
-                let _ = writeln!(out, "      # forced by: {reason}");
+            for note in notes(c) {
+                let _ = writeln!(out, "      # {note}");
             }
-            for d in &c.drift {
-                let _ = writeln!(
-                    out,
-                    "      # drift: {} was changed in the cluster by {:?}; floe will take it back",
-                    d.field, d.manager
-                );
-            }
-            if let Some(flag) = &c.requires_flag {
-                let _ = writeln!(out, "      # blocked: needs {flag}");
-            }
-            let body = match c.action {
-                Action::Create => prefix_lines(&yaml(&c.after), "+ "),
-                Action::Delete => prefix_lines(&yaml(&c.before), "- "),
-                _ => unified_diff(c),
-            };
-            for line in body.lines() {
+            for line in body_of(c).lines() {
                 let _ = writeln!(out, "      {}", p.diff_line(line));
             }
         }
@@ -129,6 +108,63 @@ pub fn to_text(plan: &Plan, color: bool) -> String {
     }
     let _ = writeln!(out, "{}", p.paint("1", &plan.summary.line()));
     out
+}
+
+/// The legend of the symbols; adopt only when something is adopted.
+fn symbols(p: &Palette, changed: &[&Change]) -> String {
+    let mut line = format!(
+        "Symbols: {} create, {} update, {} replace, {} destroy",
+        p.action(Action::Create, "+"),
+        p.action(Action::Update, "~"),
+        p.action(Action::Replace, "-/+"),
+        p.action(Action::Delete, "-")
+    );
+    if changed.iter().any(|c| c.action == Action::Adopt) {
+        let _ = write!(line, ", {} adopt", p.action(Action::Adopt, "<="));
+    }
+    line
+}
+
+/// What a reader should know about a change besides its diff: what forces
+/// a replace, who else wrote the object, the fields floe takes from other
+/// managers, and the flag it waits for.
+fn notes(c: &Change) -> Vec<String> {
+    let mut notes = Vec::new();
+    if let Some(reason) = &c.replace_reason {
+        notes.push(format!("forced by: {reason}"));
+    }
+    if !c.other_managers.is_empty() {
+        notes.push(format!(
+            "not made by floe; written by: {}",
+            c.other_managers.join(", ")
+        ));
+    }
+    for d in &c.drift {
+        notes.push(if c.action == Action::Adopt {
+            format!(
+                "drift: {} is set by {:?}; floe will take it over",
+                d.field, d.manager
+            )
+        } else {
+            format!(
+                "drift: {} was changed in the cluster by {:?}; floe will take it back",
+                d.field, d.manager
+            )
+        });
+    }
+    if let Some(flag) = &c.requires_flag {
+        notes.push(format!("blocked: needs {flag}"));
+    }
+    notes
+}
+
+/// The whole object for a create or a destroy, else the diff.
+fn body_of(c: &Change) -> String {
+    match c.action {
+        Action::Create => prefix_lines(&yaml(&c.after), "+ "),
+        Action::Delete => prefix_lines(&yaml(&c.before), "- "),
+        _ => unified_diff(c),
+    }
 }
 
 fn prefix_lines(text: &str, prefix: &str) -> String {
@@ -260,9 +296,24 @@ fn note_of(change: &Change) -> String {
     if let Some(r) = &change.replace_reason {
         notes.push(format!("forced by: {}", escape_cell(r)));
     }
-    for d in &change.drift {
+    if !change.other_managers.is_empty() {
+        let managers: Vec<String> = change
+            .other_managers
+            .iter()
+            .map(|m| format!("`{}`", escape_cell(m)))
+            .collect();
         notes.push(format!(
-            "drift: `{}` changed by `{}`",
+            "not made by floe; written by {}",
+            managers.join(", ")
+        ));
+    }
+    for d in &change.drift {
+        let verb = match change.action {
+            Action::Adopt => "set by",
+            _ => "changed by",
+        };
+        notes.push(format!(
+            "drift: `{}` {verb} `{}`",
             escape_cell(&d.field),
             escape_cell(&d.manager)
         ));
@@ -279,11 +330,7 @@ fn escape_cell(text: &str) -> String {
 
 /// One collapsible section with the object's diff, truncated to `budget`.
 fn object_section(change: &Change, budget: usize) -> String {
-    let body = match change.action {
-        Action::Create => prefix_lines(&yaml(&change.after), "+ "),
-        Action::Delete => prefix_lines(&yaml(&change.before), "- "),
-        _ => unified_diff(change),
-    };
+    let body = body_of(change);
     let head = format!(
         "\n<details><summary><code>{} {}</code> {}</summary>\n\n```diff\n",
         change.action.symbol(),

@@ -1,21 +1,25 @@
 //! The plan: pure, versioned data saying what an apply would do.
 //!
-//! [`compute`] builds it from the desired set and the cluster; everything else
+//! [`compute`] builds it from the desired set and the cluster ([`destroy`]:
+//! the plan that deletes all a product owns); everything else
 //! here (summary, [`format`]) works on the data alone and never talks to the
 //! cluster. Apply reads only `changes` (with their `desired` bodies) and
 //! `edges`.
 
 pub mod compare;
 pub mod compute;
+pub mod destroy;
 mod dry_run;
 mod error;
 pub mod format;
 
 pub use error::PlanError;
+mod adopt;
 pub mod fresh;
 pub mod normalize;
 pub mod observe;
 pub mod redact;
+mod residents;
 mod unchanged;
 
 use crate::object::ObjectKey;
@@ -26,6 +30,8 @@ use serde_json::Value;
 pub const FORMAT_VERSION: u32 = 2;
 
 /// What happens to one object. Replace is delete-then-create, in that order.
+/// Adopt is an update of an object floe did not make: the apply takes it
+/// over, and from then on floe owns it (and may prune it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
@@ -34,6 +40,7 @@ pub enum Action {
     Update,
     Replace,
     Delete,
+    Adopt,
 }
 
 impl Action {
@@ -46,6 +53,7 @@ impl Action {
             Action::Update => &["update"],
             Action::Replace => &["delete", "create"],
             Action::Delete => &["delete"],
+            Action::Adopt => &["adopt"],
         }
     }
 
@@ -56,6 +64,7 @@ impl Action {
             Action::Update => "~",
             Action::Replace => "-/+",
             Action::Delete => "-",
+            Action::Adopt => "<=",
         }
     }
 
@@ -66,6 +75,7 @@ impl Action {
             Action::Update => "will be updated in place",
             Action::Replace => "must be replaced",
             Action::Delete => "will be destroyed",
+            Action::Adopt => "will be adopted",
         }
     }
 }
@@ -100,9 +110,14 @@ pub struct Change {
     /// For a replace: the immutable field that forces it and the server's words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replace_reason: Option<String>,
-    /// Fields changed in the cluster by another manager that floe manages.
+    /// Fields changed in the cluster by another manager that floe manages
+    /// (for an adopt: that floe will take over).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub drift: Vec<Conflict>,
+    /// For an object floe does not own yet (an adopt): the field managers
+    /// that wrote it, as its managedFields name them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_managers: Vec<String>,
     /// resourceVersion of the live object when planned; apply refuses a plan
     /// whose objects moved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -149,6 +164,9 @@ pub struct Summary {
     pub replace: usize,
     pub destroy: usize,
     pub unchanged: usize,
+    /// Existing objects floe takes over (absent from older plans: 0).
+    #[serde(default)]
+    pub adopt: usize,
 }
 
 impl Summary {
@@ -161,19 +179,25 @@ impl Summary {
                 Action::Replace => s.replace += 1,
                 Action::Delete => s.destroy += 1,
                 Action::NoOp => s.unchanged += 1,
+                Action::Adopt => s.adopt += 1,
             }
         }
         s
     }
 
     pub fn has_changes(&self) -> bool {
-        self.add + self.change + self.replace + self.destroy > 0
+        self.add + self.change + self.replace + self.destroy + self.adopt > 0
     }
 
-    /// `Plan: 2 to add, 1 to change, 0 to replace, 0 to destroy.`
+    /// `Plan: 2 to add, 1 to change, 0 to replace, 0 to destroy.`, and
+    /// `, 1 to adopt` before the stop when anything is adopted.
     pub fn line(&self) -> String {
+        let adopt = match self.adopt {
+            0 => String::new(),
+            n => format!(", {n} to adopt"),
+        };
         format!(
-            "Plan: {} to add, {} to change, {} to replace, {} to destroy.",
+            "Plan: {} to add, {} to change, {} to replace, {} to destroy{adopt}.",
             self.add, self.change, self.replace, self.destroy
         )
     }
@@ -235,6 +259,9 @@ pub struct Binding {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct BoundOptions {
     pub allow_prune_namespace: bool,
+    /// `--adopt`: objects floe did not make are taken over.
+    #[serde(default)]
+    pub adopt: bool,
     pub allow_prune_data: bool,
     pub allow_mass_prune: bool,
     pub max_prune_share: f64,
@@ -259,5 +286,33 @@ pub struct PlanSource {
 impl Plan {
     pub fn has_changes(&self) -> bool {
         self.summary.has_changes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::plan::Summary;
+
+    #[test]
+    fn the_plan_line_names_adoptions_only_when_there_are_some() {
+        let mut s = Summary {
+            add: 2,
+            change: 1,
+            ..Summary::default()
+        };
+        assert_eq!(
+            s.line(),
+            "Plan: 2 to add, 1 to change, 0 to replace, 0 to destroy."
+        );
+        s.adopt = 1;
+        assert_eq!(
+            s.line(),
+            "Plan: 2 to add, 1 to change, 0 to replace, 0 to destroy, 1 to adopt."
+        );
+        assert!(Summary {
+            adopt: 1,
+            ..Summary::default()
+        }
+        .has_changes());
     }
 }

@@ -680,6 +680,35 @@ pub fn with_fault(
     desired
 }
 
+/// `desired` plus a PersistentVolumeClaim `name` floe owns (its labels are
+/// those of the product's ServiceAccount), with `access_mode` (immutable
+/// once created).
+pub fn with_owned_pvc(
+    mut desired: floe::render::DesiredSet,
+    name: &str,
+    access_mode: &str,
+) -> floe::render::DesiredSet {
+    let labels = desired
+        .objects
+        .iter()
+        .find(|o| o.kind == "ServiceAccount")
+        .and_then(|o| o.body.pointer("/metadata/labels").cloned())
+        .expect("the product's ServiceAccount carries floe's labels");
+    let body = json!({
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": name, "namespace": desired.namespace, "labels": labels},
+        "spec": {
+            "accessModes": [access_mode],
+            "resources": {"requests": {"storage": "1Gi"}}
+        }
+    });
+    desired
+        .objects
+        .push(floe::object::Object::from_value(body).expect("a PVC object"));
+    desired
+}
+
 /// floe's own connection to the test cluster (after checking it answers).
 pub async fn floe_cluster() -> floe::cluster::Cluster {
     client().await;
@@ -713,4 +742,12 @@ pub fn floe(args: &[&str]) -> std::process::Output {
         .stdin(std::process::Stdio::null())
         .output()
         .expect("running floe")
+}
+
+/// Deletes namespace `ns` without waiting (the end of a test that made it).
+pub fn delete_namespace(ns: &str) {
+    let _ = std::process::Command::new("kubectl")
+        .args(["delete", "namespace", ns, "--wait=false"])
+        .env("KUBECONFIG", kubeconfig_path())
+        .output();
 }

@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod artifact;
 pub mod deploy;
+pub mod destroy;
 pub mod export;
 pub mod graph;
 pub mod history;
@@ -34,8 +35,8 @@ fn note_warnings(warnings: &[crate::model::Diagnostic]) {
     StderrNotes.warnings(warnings);
 }
 
-/// The product of a read-only command (history, status, undo, unlock) and
-/// the connection to its cluster.
+/// The product of a read-only command (history, status, undo, unlock,
+/// destroy: nothing is deployed from it) and the connection to its cluster.
 fn read_only_product(args: &ReadOnlyArgs) -> Result<(Product, Connection), Failure> {
     let rt = runtime()?;
     let (product, cluster) =

@@ -37,14 +37,18 @@ pub fn summary(outcome: &SessionReport) -> String {
     let report = &outcome.report;
     if report.succeeded() {
         let count = |action: Action| done_count(report, action);
+        let adopted = match count(Action::Adopt) {
+            0 => String::new(),
+            n => format!(", {n} adopted"),
+        };
         return format!(
-            "Apply complete! {} created, {} updated, {} replaced, {} destroyed in {}. Recorded as revision {}.\n",
+            "Apply complete! {} created, {} updated, {} replaced, {} destroyed{adopted} in {}. {}\n",
             count(Action::Create),
             count(Action::Update),
             count(Action::Replace),
             count(Action::Delete),
             human_ms(report.elapsed_ms),
-            outcome.revision
+            recorded(outcome)
         );
     }
     let ended = if report.interrupted {
@@ -62,6 +66,22 @@ pub fn summary(outcome: &SessionReport) -> String {
         text.push_str(&rollback_line(*number, result));
     }
     text
+}
+
+/// Where the apply was recorded; a deleted namespace takes its records along.
+fn recorded(outcome: &SessionReport) -> String {
+    let deleted = outcome.report.objects.iter().find(|o| {
+        o.address.starts_with("namespace/")
+            && o.action == Action::Delete
+            && matches!(o.outcome, ObjectResult::Done { .. })
+    });
+    match deleted {
+        Some(namespace) => format!(
+            "{} is deleted, and floe's records of it with it.",
+            namespace.address
+        ),
+        None => format!("Recorded as revision {}.", outcome.revision),
+    }
 }
 
 fn done_count(report: &ApplyReport, action: Action) -> usize {
