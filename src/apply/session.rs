@@ -35,6 +35,8 @@ pub enum SessionError {
     Replan(#[source] PlanError),
     #[error("the plan no longer matches: {0}; nothing was applied")]
     NoLongerMatches(String),
+    #[error("stopped at once by a second signal; revision {revision} {}", if *.marked { "is recorded as interrupted" } else { "could not be recorded (the next apply marks it interrupted)" })]
+    Abandoned { revision: u64, marked: bool },
 }
 
 /// What is checked once the lock is held, before anything is written: the
@@ -65,6 +67,9 @@ pub struct SessionOptions {
     /// guardrail flags the apply was given.
     pub plan: PlanOptions,
     pub recheck: Recheck,
+    /// Turns true when the apply is to be abandoned at once (a second
+    /// signal): running steps are dropped, not waited for.
+    pub abandon: Option<watch::Receiver<bool>>,
 }
 
 impl Default for SessionOptions {
@@ -78,6 +83,7 @@ impl Default for SessionOptions {
             lock_ttl: Duration::from_secs(60),
             plan: PlanOptions::default(),
             recheck: Recheck::Fresh,
+            abandon: None,
         }
     }
 }
@@ -216,7 +222,13 @@ pub async fn run(
         Ok(()) => run_locked(cluster, plan, options, reporter, cancel, &lock).await,
         Err(e) => Err(e),
     };
-    let released = lock.release().await;
+    let released = match &result {
+        // Bounded: the process is about to exit, whatever the cluster says.
+        Err(SessionError::Abandoned { .. }) => tokio::time::timeout(ABANDON_GRACE, lock.release())
+            .await
+            .unwrap_or(Ok(())),
+        _ => lock.release().await,
+    };
     let report = result?;
     released?;
     Ok(report)
@@ -264,10 +276,21 @@ async fn run_locked(
     };
     let number = history.begin(meta, &desired_bodies(plan)).await?;
 
-    let (report, lost) = holding(lock, options.lock_ttl, cancel.clone(), |stop| {
+    let applying = holding(lock, options.lock_ttl, cancel.clone(), |stop| {
         apply(cluster, plan, &options.apply, reporter, stop)
-    })
-    .await;
+    });
+    let Some((report, lost)) = unless_abandoned(options.abandon.clone(), applying).await else {
+        let marked = tokio::time::timeout(
+            ABANDON_GRACE,
+            history.finish(number, RevisionOutcome::Interrupted, Vec::new()),
+        )
+        .await
+        .is_ok_and(|r| r.is_ok());
+        return Err(SessionError::Abandoned {
+            revision: number,
+            marked,
+        });
+    };
     if deleted_its_namespace(plan, &report) {
         // The lock and the revision records went with the namespace:
         // there is nothing left to record the outcome in, and a lease
@@ -309,6 +332,31 @@ async fn run_locked(
         report,
         rollback,
     })
+}
+
+/// How long an abandoned apply may spend recording itself and releasing
+/// the lock: a second signal means "now", even with the cluster gone.
+const ABANDON_GRACE: Duration = Duration::from_secs(2);
+
+/// `work`'s output, or `None` as soon as `abandon` turns true (the work is
+/// dropped then).
+async fn unless_abandoned<T>(
+    abandon: Option<watch::Receiver<bool>>,
+    work: impl std::future::Future<Output = T>,
+) -> Option<T> {
+    let Some(mut abandon) = abandon else {
+        return Some(work.await);
+    };
+    let abandoned = async move {
+        if abandon.wait_for(|now| *now).await.is_err() {
+            // Nobody can abandon any more: only the work can end this.
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        output = work => Some(output),
+        () = abandoned => None,
+    }
 }
 
 /// Whether the apply deleted the namespace it runs in (a destroy).
