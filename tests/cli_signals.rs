@@ -317,3 +317,33 @@ fn pump(mut from: TcpStream, mut to: TcpStream, state: &Arc<AtomicU8>) {
         let _ = to.shutdown(Shutdown::Both);
     });
 }
+
+/// Deadlines are `now + timeout`: the largest timeouts must not overflow.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deploy_with_the_largest_timeouts_does_not_panic() {
+    support::client().await;
+    let ns = support::unique_name("sig-max-timeout");
+    let dir = std::env::temp_dir().join(&ns);
+    support::minimal_product_in(&dir, &ns);
+    let max = u64::MAX.to_string();
+    let out = support::floe(&[
+        "deploy",
+        dir.to_str().unwrap(),
+        "--env",
+        "dev",
+        "-y",
+        "--timeout",
+        &max,
+        "--overall-timeout",
+        &max,
+        "--fail-fast-after",
+        &max,
+        "--lock-timeout",
+        &max,
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(newest_revision(&ns).await, RevisionOutcome::Succeeded);
+    support::delete_namespace(&ns);
+}

@@ -63,6 +63,8 @@ pub struct SessionOptions {
     pub source: String,
     pub signature: Option<String>,
     pub lock_ttl: Duration,
+    /// How long to wait for a lock another apply holds before giving up.
+    pub lock_wait: Duration,
     /// How a rollback (and a saved plan's re-plan) is planned: the
     /// guardrail flags the apply was given.
     pub plan: PlanOptions,
@@ -81,6 +83,7 @@ impl Default for SessionOptions {
             source: String::new(),
             signature: None,
             lock_ttl: Duration::from_secs(60),
+            lock_wait: Duration::ZERO,
             plan: PlanOptions::default(),
             recheck: Recheck::Fresh,
             abandon: None,
@@ -400,7 +403,7 @@ where
                 match lock.renew().await {
                     Ok(()) => renewed = Instant::now(),
                     Err(e @ StateError::LockLost { .. }) => lost = Some(e),
-                    Err(e) if renewed.elapsed() >= ttl * 2 / 3 => lost = Some(e),
+                    Err(e) if renewed.elapsed() >= super::clock::two_thirds(ttl) => lost = Some(e),
                     Err(_) => {}
                 }
                 if lost.is_some() {
