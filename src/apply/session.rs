@@ -2,7 +2,7 @@
 //! in-progress, carry out the plan, record how it ended, and with `atomic`
 //! go back to the previous good revision after a failure.
 
-use super::{apply, ApplyOptions, ApplyReport, ObjectResult, Reporter};
+use super::{apply, ApplyOptions, ApplyReport, Event, ObjectResult, Reporter};
 use crate::cluster::{Cluster, ClusterError};
 use crate::kinds::{self, kind_info};
 use crate::names::FIELD_MANAGER;
@@ -35,6 +35,8 @@ pub enum SessionError {
     Replan(#[source] PlanError),
     #[error("the plan no longer matches: {0}; nothing was applied")]
     NoLongerMatches(String),
+    #[error("interrupted while waiting for the lock; nothing was applied")]
+    InterruptedWaiting,
     #[error("stopped at once by a second signal; revision {revision} {}", if *.marked { "is recorded as interrupted" } else { "could not be recorded (the next apply marks it interrupted)" })]
     Abandoned { revision: u64, marked: bool },
 }
@@ -214,13 +216,7 @@ pub async fn run(
     // Whoever calls, a change held back by a guardrail is never carried out.
     check_not_blocked(plan)?;
     let settled = ensure_namespace(cluster, plan).await?;
-    let lock = Lock::acquire(
-        cluster,
-        &plan.namespace,
-        &state::default_holder(),
-        options.lock_ttl,
-    )
-    .await?;
+    let lock = acquire_waiting(cluster, plan, options, reporter, cancel.clone()).await?;
     let result = match recheck(cluster, plan, options, settled.as_ref()).await {
         Ok(()) => run_locked(cluster, plan, options, reporter, cancel, &lock).await,
         Err(e) => Err(e),
@@ -236,6 +232,54 @@ pub async fn run(
     released?;
     Ok(report)
 }
+
+/// Takes the lock, waiting up to `options.lock_wait` for a live holder
+/// with a countdown; a holder this machine knows to be dead is taken over
+/// at once, with a notice.
+async fn acquire_waiting(
+    cluster: &Cluster,
+    plan: &Plan,
+    options: &SessionOptions,
+    reporter: &dyn Reporter,
+    mut cancel: watch::Receiver<bool>,
+) -> Result<Lock, SessionError> {
+    let started = Instant::now();
+    let give_up = super::clock::deadline(started, options.lock_wait);
+    let mut told = None::<Instant>;
+    loop {
+        let holder = state::default_holder();
+        match Lock::acquire(cluster, &plan.namespace, &holder, options.lock_ttl).await {
+            Ok(lock) => {
+                if let Some(dead) = lock.taken_from() {
+                    reporter.report(&Event::Notice {
+                        message: format!("Took over the lock from {dead}: that process is no longer running on this machine."),
+                    });
+                }
+                return Ok(lock);
+            }
+            Err(StateError::Locked { holder, .. }) if Instant::now() < give_up => {
+                let left = give_up.saturating_duration_since(Instant::now());
+                if told.is_none_or(|t| t.elapsed() >= LOCK_COUNTDOWN_EVERY) {
+                    told = Some(Instant::now());
+                    reporter.report(&Event::Notice {
+                        message: format!(
+                            "Waiting for the lock held by {holder}; giving up in {}s",
+                            left.as_secs().max(1)
+                        ),
+                    });
+                }
+                tokio::select! {
+                    () = tokio::time::sleep(left.min(LOCK_POLL)) => {}
+                    Ok(_) = cancel.wait_for(|now| *now) => return Err(SessionError::InterruptedWaiting),
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+const LOCK_POLL: Duration = Duration::from_secs(1);
+const LOCK_COUNTDOWN_EVERY: Duration = Duration::from_secs(5);
 
 async fn run_locked(
     cluster: &Cluster,

@@ -132,6 +132,7 @@ fn load_code(err: &LoadError) -> (i32, Option<String>) {
 fn session_code(err: &SessionError) -> (i32, Option<&'static str>) {
     match err {
         SessionError::Cluster(e) | SessionError::State(StateError::Cluster(e)) => cluster_code(e),
+        SessionError::InterruptedWaiting => (exit::INTERRUPTED, None),
         SessionError::Abandoned { .. } => (exit::INTERRUPTED, Some("`floe history` and `floe status` show where it got to; a re-run converges")),
         SessionError::State(StateError::Locked { .. }) => (exit::GENERAL, Some(LOCKED_HINT)),
         SessionError::Blocked(_) => (exit::GENERAL, Some(BLOCKED_HINT)),
