@@ -6,6 +6,7 @@
 //! finish, skips the failed object's dependents with the reason, and still
 //! returns the full report.
 
+pub mod clock;
 mod delete;
 pub mod diagnose;
 mod failure;
@@ -44,7 +45,7 @@ pub async fn apply(
         plan,
         options,
         reporter,
-        overall_deadline: limits.started + options.overall_timeout,
+        overall_deadline: clock::deadline(limits.started, options.overall_timeout),
     };
     walk::walk(plan, &limits, reporter, &cancel, |change| {
         step::run(context, change, cancel.clone())

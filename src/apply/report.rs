@@ -36,6 +36,11 @@ pub enum Event {
         done: usize,
         total: usize,
     },
+    /// Something the user should know that is about no one object (the
+    /// lock: waited for, taken over).
+    Notice {
+        message: String,
+    },
 }
 
 pub trait Reporter: Send + Sync {

@@ -2,7 +2,7 @@
 //! in-progress, carry out the plan, record how it ended, and with `atomic`
 //! go back to the previous good revision after a failure.
 
-use super::{apply, ApplyOptions, ApplyReport, ObjectResult, Reporter};
+use super::{apply, ApplyOptions, ApplyReport, Event, ObjectResult, Reporter};
 use crate::cluster::{Cluster, ClusterError};
 use crate::kinds::{self, kind_info};
 use crate::names::FIELD_MANAGER;
@@ -35,6 +35,10 @@ pub enum SessionError {
     Replan(#[source] PlanError),
     #[error("the plan no longer matches: {0}; nothing was applied")]
     NoLongerMatches(String),
+    #[error("interrupted while waiting for the lock; nothing was applied")]
+    InterruptedWaiting,
+    #[error("stopped at once by a second signal; revision {revision} {}", if *.marked { "is recorded as interrupted" } else { "could not be recorded (the next apply marks it interrupted)" })]
+    Abandoned { revision: u64, marked: bool },
 }
 
 /// What is checked once the lock is held, before anything is written: the
@@ -61,10 +65,15 @@ pub struct SessionOptions {
     pub source: String,
     pub signature: Option<String>,
     pub lock_ttl: Duration,
+    /// How long to wait for a lock another apply holds before giving up.
+    pub lock_wait: Duration,
     /// How a rollback (and a saved plan's re-plan) is planned: the
     /// guardrail flags the apply was given.
     pub plan: PlanOptions,
     pub recheck: Recheck,
+    /// Turns true when the apply is to be abandoned at once (a second
+    /// signal): running steps are dropped, not waited for.
+    pub abandon: Option<watch::Receiver<bool>>,
 }
 
 impl Default for SessionOptions {
@@ -76,8 +85,10 @@ impl Default for SessionOptions {
             source: String::new(),
             signature: None,
             lock_ttl: Duration::from_secs(60),
+            lock_wait: Duration::ZERO,
             plan: PlanOptions::default(),
             recheck: Recheck::Fresh,
+            abandon: None,
         }
     }
 }
@@ -205,22 +216,70 @@ pub async fn run(
     // Whoever calls, a change held back by a guardrail is never carried out.
     check_not_blocked(plan)?;
     let settled = ensure_namespace(cluster, plan).await?;
-    let lock = Lock::acquire(
-        cluster,
-        &plan.namespace,
-        &state::default_holder(),
-        options.lock_ttl,
-    )
-    .await?;
+    let lock = acquire_waiting(cluster, plan, options, reporter, cancel.clone()).await?;
     let result = match recheck(cluster, plan, options, settled.as_ref()).await {
         Ok(()) => run_locked(cluster, plan, options, reporter, cancel, &lock).await,
         Err(e) => Err(e),
     };
-    let released = lock.release().await;
+    let released = match &result {
+        // Bounded: the process is about to exit, whatever the cluster says.
+        Err(SessionError::Abandoned { .. }) => tokio::time::timeout(ABANDON_GRACE, lock.release())
+            .await
+            .unwrap_or(Ok(())),
+        _ => lock.release().await,
+    };
     let report = result?;
     released?;
     Ok(report)
 }
+
+/// Takes the lock, waiting up to `options.lock_wait` for a live holder
+/// with a countdown; a holder this machine knows to be dead is taken over
+/// at once, with a notice.
+async fn acquire_waiting(
+    cluster: &Cluster,
+    plan: &Plan,
+    options: &SessionOptions,
+    reporter: &dyn Reporter,
+    mut cancel: watch::Receiver<bool>,
+) -> Result<Lock, SessionError> {
+    let started = Instant::now();
+    let give_up = super::clock::deadline(started, options.lock_wait);
+    let mut told = None::<Instant>;
+    loop {
+        let holder = state::default_holder();
+        match Lock::acquire(cluster, &plan.namespace, &holder, options.lock_ttl).await {
+            Ok(lock) => {
+                if let Some(dead) = lock.taken_from() {
+                    reporter.report(&Event::Notice {
+                        message: format!("Took over the lock from {dead}: that process is no longer running on this machine."),
+                    });
+                }
+                return Ok(lock);
+            }
+            Err(StateError::Locked { holder, .. }) if Instant::now() < give_up => {
+                let left = give_up.saturating_duration_since(Instant::now());
+                if told.is_none_or(|t| t.elapsed() >= LOCK_COUNTDOWN_EVERY) {
+                    told = Some(Instant::now());
+                    reporter.report(&Event::Notice {
+                        message: format!(
+                            "Waiting for the lock held by {holder}; giving up in {}s",
+                            left.as_secs().max(1)
+                        ),
+                    });
+                }
+                tokio::select! {
+                    () = tokio::time::sleep(left.min(LOCK_POLL)) => {}
+                    Ok(_) = cancel.wait_for(|now| *now) => return Err(SessionError::InterruptedWaiting),
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+const LOCK_POLL: Duration = Duration::from_secs(1);
+const LOCK_COUNTDOWN_EVERY: Duration = Duration::from_secs(5);
 
 async fn run_locked(
     cluster: &Cluster,
@@ -264,10 +323,21 @@ async fn run_locked(
     };
     let number = history.begin(meta, &desired_bodies(plan)).await?;
 
-    let (report, lost) = holding(lock, options.lock_ttl, cancel.clone(), |stop| {
+    let applying = holding(lock, options.lock_ttl, cancel.clone(), |stop| {
         apply(cluster, plan, &options.apply, reporter, stop)
-    })
-    .await;
+    });
+    let Some((report, lost)) = unless_abandoned(options.abandon.clone(), applying).await else {
+        let marked = tokio::time::timeout(
+            ABANDON_GRACE,
+            history.finish(number, RevisionOutcome::Interrupted, Vec::new()),
+        )
+        .await
+        .is_ok_and(|r| r.is_ok());
+        return Err(SessionError::Abandoned {
+            revision: number,
+            marked,
+        });
+    };
     if deleted_its_namespace(plan, &report) {
         // The lock and the revision records went with the namespace:
         // there is nothing left to record the outcome in, and a lease
@@ -311,6 +381,31 @@ async fn run_locked(
     })
 }
 
+/// How long an abandoned apply may spend recording itself and releasing
+/// the lock: a second signal means "now", even with the cluster gone.
+const ABANDON_GRACE: Duration = Duration::from_secs(2);
+
+/// `work`'s output, or `None` as soon as `abandon` turns true (the work is
+/// dropped then).
+async fn unless_abandoned<T>(
+    abandon: Option<watch::Receiver<bool>>,
+    work: impl std::future::Future<Output = T>,
+) -> Option<T> {
+    let Some(mut abandon) = abandon else {
+        return Some(work.await);
+    };
+    let abandoned = async move {
+        if abandon.wait_for(|now| *now).await.is_err() {
+            // Nobody can abandon any more: only the work can end this.
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        output = work => Some(output),
+        () = abandoned => None,
+    }
+}
+
 /// Whether the apply deleted the namespace it runs in (a destroy).
 pub fn deleted_its_namespace(plan: &Plan, report: &ApplyReport) -> bool {
     let address = format!("namespace/{}", plan.namespace);
@@ -352,7 +447,7 @@ where
                 match lock.renew().await {
                     Ok(()) => renewed = Instant::now(),
                     Err(e @ StateError::LockLost { .. }) => lost = Some(e),
-                    Err(e) if renewed.elapsed() >= ttl * 2 / 3 => lost = Some(e),
+                    Err(e) if renewed.elapsed() >= super::clock::two_thirds(ttl) => lost = Some(e),
                     Err(_) => {}
                 }
                 if lost.is_some() {

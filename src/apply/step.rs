@@ -44,7 +44,8 @@ pub(super) async fn run(
         api: &api,
         options: context.options,
         reporter: context.reporter,
-        deadline: (Instant::now() + context.options.object_timeout).min(context.overall_deadline),
+        deadline: super::clock::deadline(Instant::now(), context.options.object_timeout)
+            .min(context.overall_deadline),
     };
     if matches!(change.action, Action::Delete | Action::Replace) {
         delete(&api, change, context.plan).await?;

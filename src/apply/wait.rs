@@ -105,7 +105,7 @@ impl Wait<'_> {
                     "interrupted while waiting: {last_message}"
                 )));
             }
-            interval = (interval * 2).min(self.options.poll_interval);
+            interval = interval.saturating_mul(2).min(self.options.poll_interval);
         }
     }
 

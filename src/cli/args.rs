@@ -201,6 +201,11 @@ pub struct ApplyArgs {
     /// Revisions to keep (the newest successful one is kept whatever this says).
     #[arg(long, default_value_t = 10)]
     pub history_max: usize,
+    /// Seconds to wait for another apply's lock (with a countdown) before
+    /// giving up; the default is a little over one lease period, so a holder
+    /// that died elsewhere is taken over within it.
+    #[arg(long, default_value_t = 75)]
+    pub lock_timeout: u64,
     /// Progress output.
     #[arg(long, value_enum, default_value = "text")]
     pub format: ProgressFormat,
@@ -235,6 +240,7 @@ impl ApplyArgs {
             },
             atomic: self.atomic,
             history_max: self.history_max,
+            lock_wait: Duration::from_secs(self.lock_timeout),
             plan: plan.options(),
             ..SessionOptions::default()
         }
@@ -302,6 +308,57 @@ impl OciArgs {
         Access {
             registry: self.registry.options(),
             policy: self.policy.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Cli, Command};
+    use crate::apply::clock;
+    use clap::Parser;
+    use proptest::prelude::*;
+    use std::time::Instant;
+
+    /// Extreme and ordinary values, and text that is not a number.
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(u64::MAX.to_string()),
+            Just(u128::MAX.to_string()),
+            Just("0".to_string()),
+            Just("-1".to_string()),
+            Just("1e400".to_string()),
+            any::<u64>().prop_map(|n| n.to_string()),
+            any::<i64>().prop_map(|n| n.to_string()),
+            "[0-9a-z.+-]{0,24}",
+        ]
+    }
+
+    const NUMERIC_FLAGS: [&str; 6] = [
+        "--timeout",
+        "--overall-timeout",
+        "--fail-fast-after",
+        "--history-max",
+        "--lock-timeout",
+        "--concurrency",
+    ];
+
+    proptest! {
+        /// Every numeric flag of deploy parses or is refused, and what it
+        /// parses to goes through the deadline arithmetic without a panic.
+        #[test]
+        fn numeric_flags_never_panic(flag in 0..NUMERIC_FLAGS.len(), v in value()) {
+            let parsed = Cli::try_parse_from(["floe", "deploy", "--env", "dev", NUMERIC_FLAGS[flag], &v]);
+            let Ok(Cli { command: Command::Deploy(args) }) = parsed else {
+                return Ok(());
+            };
+            let options = args.deployment.apply.session_options(&args.deployment.plan);
+            let now = Instant::now();
+            let _ = clock::deadline(now, options.apply.object_timeout);
+            let _ = clock::deadline(now, options.apply.overall_timeout);
+            let _ = clock::deadline(now, options.apply.fail_fast_after);
+            let _ = clock::deadline(now, options.lock_wait);
+            let _ = clock::two_thirds(options.lock_ttl);
         }
     }
 }

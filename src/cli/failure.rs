@@ -23,6 +23,8 @@ pub mod exit {
     pub const SIGNATURE: i32 = 6;
     pub const COMPILATION: i32 = 7;
     pub const NETWORK: i32 = 8;
+    /// Stopped by a signal (SIGINT, SIGTERM, SIGHUP), as shells report it.
+    pub const INTERRUPTED: i32 = 130;
 }
 
 /// What `main` prints (`details`, then `Error: ...` and the hint) and the
@@ -125,10 +127,13 @@ fn load_code(err: &LoadError) -> (i32, Option<String>) {
     }
 }
 
-/// An apply session fails with exit 1 whatever the cause; a held lock says
-/// what to do about it.
+/// An apply session fails with exit 1 unless the cluster went away (8) or
+/// a second signal abandoned it (130); a held lock says what to do about it.
 fn session_code(err: &SessionError) -> (i32, Option<&'static str>) {
     match err {
+        SessionError::Cluster(e) | SessionError::State(StateError::Cluster(e)) => cluster_code(e),
+        SessionError::InterruptedWaiting => (exit::INTERRUPTED, None),
+        SessionError::Abandoned { .. } => (exit::INTERRUPTED, Some("`floe history` and `floe status` show where it got to; a re-run converges")),
         SessionError::State(StateError::Locked { .. }) => (exit::GENERAL, Some(LOCKED_HINT)),
         SessionError::Blocked(_) => (exit::GENERAL, Some(BLOCKED_HINT)),
         SessionError::Stale(_) | SessionError::NoLongerMatches(_) => (exit::GENERAL, Some(NEW_PLAN_HINT)),

@@ -110,6 +110,13 @@ impl Reporter for CliReporter {
             Event::Skipped { address, reason } => {
                 self.line(&format!("{address} skipped: {reason}"))
             }
+            Event::Notice { message } => match &self.bar {
+                Some(bar) => bar.println(message),
+                None => {
+                    let _guard = self.lock.lock();
+                    let _ = writeln!(std::io::stderr(), "{message}");
+                }
+            },
             Event::Progress { done, .. } => {
                 if let Some(bar) = &self.bar {
                     bar.set_position(*done as u64);

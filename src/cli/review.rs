@@ -7,7 +7,7 @@ use super::failure::{exit, Failure};
 use super::output;
 use super::progress::{CliReporter, Mode};
 use super::prompt;
-use super::runtime::cancel_on_ctrl_c;
+use super::runtime::stop_on_signals;
 use super::terminal::{stderr_is_terminal, use_color, write_stdout};
 use crate::apply::session::SessionOptions;
 use crate::ops::apply::{self, Origin};
@@ -20,7 +20,7 @@ pub fn review_and_apply(
     plan: &Plan,
     origin: &Origin,
     args: &ApplyArgs,
-    options: SessionOptions,
+    mut options: SessionOptions,
 ) -> Result<i32, Failure> {
     let json = args.format == ProgressFormat::Json;
     write_stdout(&if json {
@@ -44,10 +44,21 @@ pub fn review_and_apply(
         plan.changes.iter().filter(|c| c.is_change()).count(),
     );
     let result = conn.rt.block_on(async {
-        let cancel = cancel_on_ctrl_c();
-        apply::apply(&conn.cluster, plan, origin, options, &reporter, cancel).await
+        let stop = stop_on_signals();
+        options.abandon = Some(stop.again.clone());
+        let applying = apply::apply(&conn.cluster, plan, origin, options, &reporter, stop.first);
+        tokio::select! {
+            result = applying => Some(result),
+            () = gave_up(stop.again) => None,
+        }
     });
     reporter.finish();
+    let Some(result) = result else {
+        eprintln!(
+            "Error: stopped at once by a second signal; `floe history` shows what was recorded"
+        );
+        return Ok(exit::INTERRUPTED);
+    };
     let outcome = result?;
     write_stdout(&if json {
         output::apply::finished_event(&outcome)
@@ -56,9 +67,21 @@ pub fn review_and_apply(
     })?;
     Ok(if outcome.report.succeeded() {
         exit::SUCCESS
+    } else if outcome.report.interrupted {
+        exit::INTERRUPTED
     } else {
         exit::GENERAL
     })
+}
+
+/// Resolves a while after the second signal: the session records an
+/// abandoned apply within that time, and past it the command stops
+/// waiting for anything (a rollback, a hung cluster).
+async fn gave_up(mut again: tokio::sync::watch::Receiver<bool>) {
+    if again.wait_for(|now| *now).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(12)).await;
 }
 
 fn progress_mode(json: bool) -> Mode {

@@ -22,7 +22,7 @@ use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use kube::api::{Api, DeleteParams, PostParams, Preconditions};
 use tokio::task::JoinHandle;
 
-use super::{api_error, local_user, status_code, StateError, INTERNAL_LOCK};
+use super::{api_error, holder, local_user, status_code, StateError, INTERNAL_LOCK};
 use crate::cluster::Cluster;
 use crate::names::{FIELD_MANAGER, LABEL_INTERNAL, LABEL_MANAGED_BY, MANAGED_BY};
 
@@ -43,6 +43,8 @@ pub fn default_holder() -> String {
 pub struct Lock {
     shared: Arc<Shared>,
     renewer: Option<JoinHandle<()>>,
+    /// The holder whose lease was taken over because its process is gone.
+    taken_from: Option<String>,
 }
 
 struct Shared {
@@ -85,14 +87,21 @@ impl Lock {
             else {
                 continue; // released between our create and get
             };
-            if expiry(&current).is_some_and(|t| t > now) {
+            let dead = holder_is_dead(&current);
+            if !dead && expiry(&current).is_some_and(|t| t > now) {
                 return Err(locked(namespace, &current));
             }
             // It looks expired by the holder's clock, which may be behind
             // ours: judge by our own clock whether anyone still writes it.
-            let Some(current) = unchanged_for_its_duration(&api, current, cluster, &what).await?
-            else {
-                continue;
+            // A holder that is provably dead writes nothing more; the
+            // conditional replace below proves it did not write since.
+            let current = if dead {
+                current
+            } else {
+                match unchanged_for_its_duration(&api, current, cluster, &what).await? {
+                    Some(current) => current,
+                    None => continue,
+                }
             };
             let mut takeover = lease(
                 namespace,
@@ -111,7 +120,11 @@ impl Lock {
                 spec.lease_transitions = Some(transitions + 1);
             }
             match api.replace(LOCK_NAME, &post_params(), &takeover).await {
-                Ok(taken) => return Ok(Lock::held(cluster, namespace, holder, ttl, &taken)),
+                Ok(taken) => {
+                    let mut lock = Lock::held(cluster, namespace, holder, ttl, &taken);
+                    lock.taken_from = dead.then(|| holder_of(&current));
+                    return Ok(lock);
+                }
                 Err(e) if matches!(status_code(&e), Some(409) | Some(404)) => {}
                 Err(e) => return Err(api_error(cluster, e, &what)),
             }
@@ -151,7 +164,14 @@ impl Lock {
                 renew_error: Mutex::new(None),
             }),
             renewer: None,
+            taken_from: None,
         }
+    }
+
+    /// Whom the lock was taken from at once because that process is gone
+    /// from this machine (a crashed apply), if so.
+    pub fn taken_from(&self) -> Option<&str> {
+        self.taken_from.as_deref()
     }
 
     pub fn holder(&self) -> &str {
@@ -437,6 +457,16 @@ fn lease(
                 (LABEL_MANAGED_BY.to_string(), MANAGED_BY.to_string()),
                 (LABEL_INTERNAL.to_string(), INTERNAL_LOCK.to_string()),
             ])),
+            annotations: Some(
+                holder::machine()
+                    .map(|m| (holder::ANNOTATION_MACHINE.to_string(), m))
+                    .into_iter()
+                    .chain([(
+                        holder::ANNOTATION_PID.to_string(),
+                        std::process::id().to_string(),
+                    )])
+                    .collect(),
+            ),
             ..Default::default()
         },
         spec: Some(LeaseSpec {
@@ -447,6 +477,22 @@ fn lease(
             ..Default::default()
         }),
     }
+}
+
+/// Whether the lease's holder ran on this machine and is gone.
+fn holder_is_dead(lease: &Lease) -> bool {
+    let annotation = |key: &str| {
+        lease
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(key))
+            .map(String::as_str)
+    };
+    holder::provably_dead(
+        annotation(holder::ANNOTATION_MACHINE),
+        annotation(holder::ANNOTATION_PID),
+    )
 }
 
 fn holder_of(lease: &Lease) -> String {

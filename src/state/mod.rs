@@ -5,6 +5,7 @@
 //! the `floe.dev/internal` label, so the planner never proposes pruning them.
 
 mod history;
+pub mod holder;
 mod lock;
 
 pub use history::{
