@@ -149,6 +149,8 @@ async fn deploy_history_status_unlock_undo() {
         "--env",
         "dev",
         "-y",
+        "--lock-timeout",
+        "1",
         "--image",
         "registry.example.com/acme/customer-analytics:1.0.2",
     ]);

@@ -397,3 +397,29 @@ fn render_refuses_a_dependency_cycle_like_validate() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("dependency cycle"), "{stderr}");
 }
+
+/// A ConfigMap larger than the API server accepts is refused by validate
+/// (exit 5, naming the file, the field and the size), not at apply time.
+#[test]
+fn a_config_file_too_large_for_a_config_map_is_invalid() {
+    let tmp = TempDir::new("config-size");
+    copy_files(&fixtures().join("base"), &tmp.0, &[]);
+    let big = "x".repeat(1_300_000);
+    let settings = format!(
+        "image: registry.example.com/acme/shop:1.0.0\nworkloads:\n  code-location:\n    resources: {{preset: small}}\n    configFiles:\n      data.csv: \"{big}\"\n"
+    );
+    fs::write(tmp.0.join("floe-deploy.yaml"), settings).unwrap();
+    let out = Command::new(FLOE)
+        .args(["validate", "--env", "dev"])
+        .current_dir(&tmp.0)
+        .env_remove("FLOE_ENV")
+        .output()
+        .expect("run floe");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(5), "{stdout}");
+    assert!(
+        stdout.contains("floe-deploy.yaml:6: workloads.code-location.configFiles[\"data.csv\"]: the workload's ConfigMap would hold 1300008 bytes"),
+        "{stdout}"
+    );
+    assert!(stdout.len() < 2_000, "the value is not echoed");
+}

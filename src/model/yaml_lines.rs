@@ -10,20 +10,25 @@ enum Segment<'a> {
 
 fn segments(path: &str) -> Vec<Segment<'_>> {
     let mut out = Vec::new();
-    for part in path.split('.') {
-        let (key, mut rest) = match part.find('[') {
-            Some(i) => (&part[..i], &part[i..]),
-            None => (part, ""),
-        };
-        if !key.is_empty() {
-            out.push(Segment::Key(key));
-        }
-        while let Some(inner) = rest.strip_prefix('[') {
+    let mut rest = path;
+    while !rest.is_empty() {
+        // `["a.b"]`: a key with dots or spaces in it.
+        if let Some(inner) = rest.strip_prefix("[\"") {
+            let Some(end) = inner.find("\"]") else { break };
+            out.push(Segment::Key(&inner[..end]));
+            rest = &inner[end + 2..];
+        } else if let Some(inner) = rest.strip_prefix('[') {
             let Some(end) = inner.find(']') else { break };
             if let Ok(n) = inner[..end].parse() {
                 out.push(Segment::Index(n));
             }
             rest = &inner[end + 1..];
+        } else if let Some(after) = rest.strip_prefix('.') {
+            rest = after;
+        } else {
+            let end = rest.find(['.', '[']).unwrap_or(rest.len());
+            out.push(Segment::Key(&rest[..end]));
+            rest = &rest[end..];
         }
     }
     out

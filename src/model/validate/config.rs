@@ -36,6 +36,71 @@ pub(super) fn config_rules(s: &WorkloadScope, out: &mut Vec<Diagnostic>) {
         check_env_name(&s.at(&format!("env.{key}")), key, out);
     }
     secret_rules(s, out);
+    config_map_limits(s, out);
+}
+
+/// The most a ConfigMap's data may hold: the API server refuses a larger
+/// object (etcd's 1.5 MiB request limit leaves 1 MiB for the data).
+const CONFIG_MAP_MAX_BYTES: usize = 1024 * 1024;
+
+/// What the API server would refuse in the workload's ConfigMap, said here
+/// with the field instead of at apply time: invalid keys and its size.
+fn config_map_limits(s: &WorkloadScope, out: &mut Vec<Diagnostic>) {
+    let config = s.config();
+    let entries = config.config.iter().map(|e| ("config", e));
+    let files = config.config_files.iter().map(|e| ("configFiles", e));
+    let mut size = 0;
+    let mut largest: Option<(&str, &str, usize)> = None;
+    for (section, (key, value)) in entries.chain(files) {
+        if !is_config_map_key(key) {
+            out.push(
+                s.error(
+                    &key_path(section, key),
+                    format!("{key:?} is not a valid ConfigMap key"),
+                )
+                .with_hint("use letters, digits, '-', '_' and '.' (at most 253 characters)"),
+            );
+        }
+        size += key.len() + value.len();
+        if largest.is_none_or(|(_, _, n)| value.len() > n) {
+            largest = Some((section, key, value.len()));
+        }
+    }
+    if let (true, Some((section, key, n))) = (size > CONFIG_MAP_MAX_BYTES, largest) {
+        out.push(
+            s.error(
+                &key_path(section, key),
+                format!(
+                    "the workload's ConfigMap would hold {size} bytes, above the {CONFIG_MAP_MAX_BYTES} the API server accepts (this entry: {n} bytes)"
+                ),
+            )
+            .with_hint("keep large files out of the settings: bake them into the image, or mount a volume"),
+        );
+    }
+}
+
+/// `section.key`, or `section["key"]` for a key with dots or other
+/// characters a dotted path cannot hold (file names: `settings.toml`).
+fn key_path(section: &str, key: &str) -> String {
+    if key
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        format!("{section}.{key}")
+    } else {
+        format!("{section}[{key:?}]")
+    }
+}
+
+/// A ConfigMap data key as the API server checks it.
+fn is_config_map_key(key: &str) -> bool {
+    !key.is_empty()
+        && key.len() <= 253
+        && key != "."
+        && key != ".."
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 fn secret_rules(s: &WorkloadScope, out: &mut Vec<Diagnostic>) {
