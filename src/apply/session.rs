@@ -2,17 +2,18 @@
 //! in-progress, carry out the plan, record how it ended, and with `atomic`
 //! go back to the previous good revision after a failure.
 
+use super::way_back::{StoredBodies, WayBack};
 use super::{apply, ApplyOptions, ApplyReport, Reporter};
 use crate::cluster::{Cluster, ClusterError};
-use crate::kinds::{self, kind_info};
+use crate::kinds;
 use crate::names::FIELD_MANAGER;
 use crate::plan::compute::{self, PlanOptions};
 use crate::plan::PlanError;
 use crate::plan::{Action, Plan};
-use crate::render::DesiredSet;
 use crate::state::{self, History, Lock, ObjectOutcome, RevisionMeta, RevisionOutcome, StateError};
 use kube::api::{Patch, PatchParams};
 use serde_json::Value;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
@@ -37,9 +38,16 @@ pub struct SessionOptions {
     /// Where the desired set came from (directory or OCI digest).
     pub source: String,
     pub signature: Option<String>,
+    /// Digest of the product input that was rendered, for the record.
+    pub input_digest: Option<String>,
+    /// The artifact rendered, pinned to its digest, for the record.
+    pub artifact: Option<String>,
     pub lock_ttl: Duration,
     /// How a rollback is planned: the guardrail flags the apply was given.
     pub plan: PlanOptions,
+    /// How the rollback turns the revision it goes back to into a desired
+    /// set (an artifact's revision is verified again by the layer above).
+    pub way_back: Arc<dyn WayBack>,
 }
 
 impl Default for SessionOptions {
@@ -50,8 +58,11 @@ impl Default for SessionOptions {
             history_max: 10,
             source: String::new(),
             signature: None,
+            input_digest: None,
+            artifact: None,
             lock_ttl: Duration::from_secs(60),
             plan: PlanOptions::default(),
+            way_back: Arc::new(StoredBodies),
         }
     }
 }
@@ -187,6 +198,8 @@ async fn run_locked(
         user: History::whoami(cluster).await,
         source: options.source.clone(),
         signature: options.signature.clone(),
+        input_digest: options.input_digest.clone(),
+        artifact: options.artifact.clone(),
         plan_digest: plan_digest(plan),
         desired_digest: plan.desired_digest.clone(),
         product: plan.product.clone(),
@@ -195,6 +208,7 @@ async fn run_locked(
         namespace: plan.namespace.clone(),
         outcome: RevisionOutcome::InProgress,
         objects: Vec::new(),
+        rollback: None,
     };
     let number = history.begin(meta, &desired_bodies(plan)).await?;
 
@@ -219,12 +233,17 @@ async fn run_locked(
     if options.atomic && outcome == RevisionOutcome::Failed {
         if let Some(good) = previous_good {
             let (result, lost) = holding(lock, options.lock_ttl, cancel, |stop| {
-                roll_back(cluster, &history, good, plan, options, reporter, stop)
+                roll_back(cluster, &history, good, number, options, reporter, stop)
             })
             .await;
             if let Some(lost) = lost {
                 return Err(lost.into());
             }
+            // The rollback's own report still reaches the caller when
+            // this note cannot be written.
+            let _ = history
+                .record_rollback(number, &rollback_note(good, &result))
+                .await;
             rollback = Some((good, result));
         }
     }
@@ -289,34 +308,45 @@ pub fn plan_digest(plan: &Plan) -> String {
     format!("sha256:{}", hex::encode(h.finalize()))
 }
 
-/// Re-plans the revision's desired set against the cluster and applies it,
-/// recording it as a new revision.
+/// Turns revision `number` into a desired set through the way back (its
+/// bodies checked, an artifact verified again), shows its plan, refuses a
+/// plan a guardrail holds back, and applies it as a new revision.
 async fn roll_back(
     cluster: &Cluster,
     history: &History<'_>,
     number: u64,
-    failed_plan: &Plan,
+    failed: u64,
     options: &SessionOptions,
     reporter: &dyn Reporter,
     cancel: tokio::sync::watch::Receiver<bool>,
 ) -> Result<ApplyReport, String> {
     let revision = history.get(number).await.map_err(|e| e.to_string())?;
-    let desired = desired_set_of(&revision.meta, &revision.desired);
-    let plan = compute::plan(cluster, &desired, &options.plan)
+    let restored = options
+        .way_back
+        .restore(&revision)
+        .await
+        .map_err(|e| format!("refused: {}", error_chain(&*e)))?;
+    let plan = compute::plan(cluster, &restored.desired, &options.plan)
         .await
         .map_err(|e: PlanError| e.to_string())?;
+    reporter.rollback_plan(number, &plan);
     // The way back destroys data only with the flags the apply was given.
     check_not_blocked(&plan).map_err(|e| format!("refused: {e}"))?;
-    let mut meta = revision.meta.clone();
-    meta.time = k8s_openapi::jiff::Timestamp::now().to_string();
-    meta.source = format!(
-        "rollback of revision {} to revision {number} (--atomic)",
-        failed_plan_revision_hint(failed_plan)
-    );
-    meta.outcome = RevisionOutcome::InProgress;
-    meta.plan_digest = plan_digest(&plan);
+    let meta = RevisionMeta {
+        time: k8s_openapi::jiff::Timestamp::now().to_string(),
+        user: String::new(),
+        source: format!("rollback of revision {failed} to revision {number} (--atomic)"),
+        signature: restored.signature,
+        artifact: revision.meta.artifact_reference().map(str::to_string),
+        plan_digest: plan_digest(&plan),
+        desired_digest: plan.desired_digest.clone(),
+        outcome: RevisionOutcome::InProgress,
+        objects: Vec::new(),
+        rollback: None,
+        ..revision.meta
+    };
     let n = history
-        .begin(meta, &revision.desired)
+        .begin(meta, &desired_bodies(&plan))
         .await
         .map_err(|e| e.to_string())?;
     let report = apply(cluster, &plan, &options.apply, reporter, cancel).await;
@@ -332,24 +362,22 @@ async fn roll_back(
     Ok(report)
 }
 
-fn failed_plan_revision_hint(plan: &Plan) -> String {
-    format!("{} {}", plan.product, plan.product_version)
+/// What the failed revision's record says about the rollback after it.
+fn rollback_note(good: u64, result: &Result<ApplyReport, String>) -> String {
+    match result {
+        Ok(report) if report.succeeded() => format!("to revision {good}: succeeded"),
+        Ok(_) => format!("to revision {good}: failed"),
+        Err(e) => format!("to revision {good}: not applied: {e}"),
+    }
 }
 
-/// Rebuilds a desired set from a revision's stored bodies.
-pub fn desired_set_of(meta: &RevisionMeta, bodies: &[Value]) -> DesiredSet {
-    let objects = bodies
-        .iter()
-        .filter_map(|b| crate::object::Object::from_value(b.clone()))
-        .filter(|o| kind_info(o.group(), &o.kind).is_some())
-        .collect();
-    DesiredSet {
-        product: meta.product.clone(),
-        version: meta.product_version.clone(),
-        environment: crate::model::Environment::parse(&meta.environment)
-            .unwrap_or(crate::model::Environment::Dev),
-        namespace: meta.namespace.clone(),
-        objects,
-        extra_dependencies: Vec::new(),
+/// An error and its causes, `: `-separated.
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
     }
+    text
 }

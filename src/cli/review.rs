@@ -1,7 +1,7 @@
 //! The review step that apply, deploy and undo share: show the plan, ask,
 //! apply with live progress, summarise.
 
-use super::args::{ApplyArgs, PlanArgs, ProgressFormat};
+use super::args::{ApplyArgs, ProgressFormat};
 use super::commands::Connection;
 use super::failure::{exit, Failure};
 use super::output;
@@ -9,17 +9,18 @@ use super::progress::{CliReporter, Mode};
 use super::prompt;
 use super::runtime::cancel_on_ctrl_c;
 use super::terminal::{stderr_is_terminal, use_color, write_stdout};
+use crate::apply::session::SessionOptions;
 use crate::ops::apply::{self, Origin};
 use crate::plan::{format, Plan};
 
 /// Shows `plan`, asks for approval (unless `--auto-approve`), applies it
-/// and reports; returns the exit code.
+/// with `options` and reports; returns the exit code.
 pub fn review_and_apply(
     conn: &Connection,
     plan: &Plan,
     origin: &Origin,
     args: &ApplyArgs,
-    plan_args: &PlanArgs,
+    options: SessionOptions,
 ) -> Result<i32, Failure> {
     let json = args.format == ProgressFormat::Json;
     write_stdout(&if json {
@@ -42,7 +43,6 @@ pub fn review_and_apply(
         progress_mode(json),
         plan.changes.iter().filter(|c| c.is_change()).count(),
     );
-    let options = args.session_options(plan_args);
     let result = conn.rt.block_on(async {
         let cancel = cancel_on_ctrl_c();
         apply::apply(&conn.cluster, plan, origin, options, &reporter, cancel).await

@@ -30,6 +30,7 @@ mod stateful_set;
 
 pub use pods::{pod_problems, selector_of, stuck_reason, STUCK_REASONS};
 
+use crate::object::ObjectKey;
 use serde_json::Value;
 
 /// How the API addresses a kind.
@@ -171,6 +172,21 @@ pub fn infos() -> impl Iterator<Item = &'static KindInfo> {
 /// The Namespace kind, which floe creates before anything else.
 pub fn namespace() -> &'static KindInfo {
     namespace::Namespace.info()
+}
+
+/// Whether `key` is an object a product in `namespace` may hold: a kind
+/// floe manages, in that namespace, or the namespace itself. Anything else
+/// in a plan or a revision did not come from floe.
+pub fn in_product_scope(key: &ObjectKey, namespace: &str) -> bool {
+    match kind_info(&key.group, &key.kind) {
+        Some(info) if info.namespaced => key.namespace == namespace,
+        Some(info) => {
+            std::ptr::eq(info, self::namespace())
+                && key.name == namespace
+                && key.namespace.is_empty()
+        }
+        None => false,
+    }
 }
 
 /// Rank of a kind no rank is known for: after every known one.

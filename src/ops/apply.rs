@@ -15,6 +15,10 @@ use tokio::sync::watch;
 pub struct Origin {
     pub source: String,
     pub signature: Option<String>,
+    /// What was rendered: the product files' digest, or the artifact's.
+    pub input_digest: Option<String>,
+    /// The artifact rendered, pinned to its digest.
+    pub artifact: Option<String>,
     pinned: Option<PlanSource>,
     access: Access,
 }
@@ -25,6 +29,8 @@ impl Origin {
         Origin {
             source,
             signature: None,
+            input_digest: None,
+            artifact: None,
             pinned: None,
             access: Access::default(),
         }
@@ -35,6 +41,8 @@ impl Origin {
         Origin {
             source: fetched.pulled.pinned().to_string(),
             signature: Some(fetched.verification.summary()),
+            input_digest: Some(fetched.pulled.digest.clone()),
+            artifact: Some(fetched.pulled.pinned().to_string()),
             pinned: Some(fetched.plan_source()),
             access: access.clone(),
         }
@@ -73,5 +81,7 @@ pub async fn apply(
     origin.check_tag().await?;
     options.source = origin.source.clone();
     options.signature = origin.signature.clone();
+    options.input_digest = origin.input_digest.clone();
+    options.artifact = origin.artifact.clone();
     Ok(session::run(cluster, plan, &options, reporter, cancel).await?)
 }

@@ -7,7 +7,7 @@ use crate::cli::failure::{exit, Failure};
 use crate::cli::notes::StderrNotes;
 use crate::cli::review::review_and_apply;
 use crate::cli::runtime::runtime;
-use crate::ops::saved_plan;
+use crate::ops::{saved_plan, way_back};
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
@@ -58,5 +58,7 @@ fn apply_saved(args: &Args) -> Result<i32, Failure> {
         cluster: opened.cluster,
     };
     let (apply, plan) = (&deployment.apply, &deployment.plan);
-    review_and_apply(&conn, &opened.plan, &opened.origin, apply, plan)
+    let mut options = apply.session_options(plan);
+    options.way_back = way_back::verified(&access);
+    review_and_apply(&conn, &opened.plan, &opened.origin, apply, options)
 }
