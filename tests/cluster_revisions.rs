@@ -410,7 +410,7 @@ async fn an_artifact_revision_is_verified_again_and_rendered_again() {
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
     assert!(
         stdout.contains(&format!(
-            "Its artifact {first} was pulled and verified again"
+            "Its artifact {first} was pulled again; signature: verified {digest}"
         )),
         "{stdout}"
     );

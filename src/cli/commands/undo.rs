@@ -37,9 +37,10 @@ pub fn run(args: Args) -> Result<i32, Failure> {
         &access,
         &StderrNotes,
     ))?;
+    let signature = undo.origin.signature.as_deref();
     write_stdout(&match args.apply.format {
-        ProgressFormat::Json => output::undo::target_event(&undo.target),
-        ProgressFormat::Text => output::undo::target_text(&undo.target),
+        ProgressFormat::Json => output::undo::target_event(&undo.target, signature),
+        ProgressFormat::Text => output::undo::target_text(&undo.target, signature),
     })?;
     let mut options = args.apply.session_options(&args.plan);
     options.way_back = ops::way_back::verified(&access);
