@@ -192,24 +192,7 @@ async fn run_locked(
         .into_iter()
         .find(|r| r.outcome == RevisionOutcome::Succeeded)
         .map(|r| r.number);
-    let meta = RevisionMeta {
-        number: 0,
-        time: k8s_openapi::jiff::Timestamp::now().to_string(),
-        user: History::whoami(cluster).await,
-        source: options.source.clone(),
-        signature: options.signature.clone(),
-        input_digest: options.input_digest.clone(),
-        artifact: options.artifact.clone(),
-        plan_digest: plan_digest(plan),
-        desired_digest: plan.desired_digest.clone(),
-        product: plan.product.clone(),
-        product_version: plan.product_version.clone(),
-        environment: plan.environment.clone(),
-        namespace: plan.namespace.clone(),
-        outcome: RevisionOutcome::InProgress,
-        objects: Vec::new(),
-        rollback: None,
-    };
+    let meta = revision_meta(plan, options, History::whoami(cluster).await);
     let number = history.begin(meta, &desired_bodies(plan)).await?;
 
     let (report, lost) = holding(lock, options.lock_ttl, cancel.clone(), |stop| {
@@ -229,9 +212,8 @@ async fn run_locked(
     }
     let _ = history.prune(options.history_max.max(1)).await;
 
-    let mut rollback = None;
-    if options.atomic && outcome == RevisionOutcome::Failed {
-        if let Some(good) = previous_good {
+    let rollback = match previous_good {
+        Some(good) if options.atomic && outcome == RevisionOutcome::Failed => {
             let (result, lost) = holding(lock, options.lock_ttl, cancel, |stop| {
                 roll_back(cluster, &history, good, number, options, reporter, stop)
             })
@@ -244,14 +226,37 @@ async fn run_locked(
             let _ = history
                 .record_rollback(number, &rollback_note(good, &result))
                 .await;
-            rollback = Some((good, result));
+            Some((good, result))
         }
-    }
+        _ => None,
+    };
     Ok(SessionReport {
         revision: number,
         report,
         rollback,
     })
+}
+
+/// The record of an apply of `plan` by `user`, as it starts.
+fn revision_meta(plan: &Plan, options: &SessionOptions, user: String) -> RevisionMeta {
+    RevisionMeta {
+        number: 0,
+        time: k8s_openapi::jiff::Timestamp::now().to_string(),
+        user,
+        source: options.source.clone(),
+        signature: options.signature.clone(),
+        input_digest: options.input_digest.clone(),
+        artifact: options.artifact.clone(),
+        plan_digest: plan_digest(plan),
+        desired_digest: plan.desired_digest.clone(),
+        product: plan.product.clone(),
+        product_version: plan.product_version.clone(),
+        environment: plan.environment.clone(),
+        namespace: plan.namespace.clone(),
+        outcome: RevisionOutcome::InProgress,
+        objects: Vec::new(),
+        rollback: None,
+    }
 }
 
 /// Runs `work` while renewing the lock every third of its TTL. The work's
