@@ -33,6 +33,8 @@ fn meta(source: &str) -> RevisionMeta {
         user: String::new(),
         source: source.into(),
         signature: Some("verified: keyless, issuer https://token.actions.example".into()),
+        input_digest: Some("sha256:input".into()),
+        artifact: None,
         plan_digest: "sha256:plan".into(),
         desired_digest: "sha256:desired".into(),
         product: PRODUCT.into(),
@@ -41,6 +43,7 @@ fn meta(source: &str) -> RevisionMeta {
         namespace: String::new(),
         outcome: RevisionOutcome::InProgress,
         objects: Vec::new(),
+        rollback: None,
     }
 }
 

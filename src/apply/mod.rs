@@ -16,6 +16,7 @@ pub mod session;
 mod step;
 mod wait;
 mod walk;
+pub mod way_back;
 
 pub use options::ApplyOptions;
 pub use report::{human_ms, ApplyReport, Event, ObjectReport, ObjectResult, Reporter, Silent};

@@ -1,7 +1,7 @@
 //! What an apply tells: events while it runs (only the CLI knows how to
 //! show them) and the report of how each object ended.
 
-use crate::plan::Action;
+use crate::plan::{Action, Plan};
 use serde::Serialize;
 
 /// What the engine tells whoever shows progress.
@@ -45,6 +45,10 @@ pub enum Event {
 
 pub trait Reporter: Send + Sync {
     fn report(&self, event: &Event);
+
+    /// The plan of the `--atomic` rollback to revision `revision`, before
+    /// it is checked and carried out: the way back is shown like any plan.
+    fn rollback_plan(&self, _revision: u64, _plan: &Plan) {}
 }
 
 /// A reporter that drops everything (library callers and tests).

@@ -2,20 +2,23 @@
 //! in-progress, carry out the plan, record how it ended, and with `atomic`
 //! go back to the previous good revision after a failure.
 
+use super::way_back::{StoredBodies, WayBack};
 use super::{apply, ApplyOptions, ApplyReport, Event, ObjectResult, Reporter};
 use crate::cluster::{Cluster, ClusterError};
-use crate::kinds::{self, kind_info};
+use crate::kinds;
 use crate::names::FIELD_MANAGER;
 use crate::object::ObjectKey;
 use crate::plan::compare::first_difference;
 use crate::plan::compute::{self, PlanOptions};
 use crate::plan::fresh::{self, StaleError};
+use crate::plan::observe::owned_by;
 use crate::plan::PlanError;
 use crate::plan::{Action, Plan};
 use crate::render::DesiredSet;
 use crate::state::{self, History, Lock, ObjectOutcome, RevisionMeta, RevisionOutcome, StateError};
 use kube::api::{DynamicObject, PostParams};
 use serde_json::Value;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
@@ -64,6 +67,10 @@ pub struct SessionOptions {
     /// Where the desired set came from (directory or OCI digest).
     pub source: String,
     pub signature: Option<String>,
+    /// Digest of the product input that was rendered, for the record.
+    pub input_digest: Option<String>,
+    /// The artifact rendered, pinned to its digest, for the record.
+    pub artifact: Option<String>,
     pub lock_ttl: Duration,
     /// How long to wait for a lock another apply holds before giving up.
     pub lock_wait: Duration,
@@ -74,6 +81,9 @@ pub struct SessionOptions {
     /// Turns true when the apply is to be abandoned at once (a second
     /// signal): running steps are dropped, not waited for.
     pub abandon: Option<watch::Receiver<bool>>,
+    /// How the rollback turns the revision it goes back to into a desired
+    /// set (an artifact's revision is verified again by the layer above).
+    pub way_back: Arc<dyn WayBack>,
 }
 
 impl Default for SessionOptions {
@@ -84,11 +94,14 @@ impl Default for SessionOptions {
             history_max: 10,
             source: String::new(),
             signature: None,
+            input_digest: None,
+            artifact: None,
             lock_ttl: Duration::from_secs(60),
             lock_wait: Duration::ZERO,
             plan: PlanOptions::default(),
             recheck: Recheck::Fresh,
             abandon: None,
+            way_back: Arc::new(StoredBodies),
         }
     }
 }
@@ -122,10 +135,10 @@ fn outcomes(report: &ApplyReport) -> Vec<ObjectOutcome> {
 }
 
 /// The namespace must exist before the lock (a Lease in it) can be taken.
-/// It is created, never updated: when it exists already (a racing first
-/// deploy made it), it is not settled and the check under the lock sees
-/// that the cluster moved. Returns the namespace's key when this call
-/// created it as the plan says.
+/// It is created, never updated. Returns the namespace's key when it is
+/// now as the plan says: created by this call, or by a racing first deploy
+/// of the same product and environment; a namespace someone else made is
+/// not settled, and the check under the lock sees that the cluster moved.
 async fn ensure_namespace(
     cluster: &Cluster,
     plan: &Plan,
@@ -155,7 +168,17 @@ async fn ensure_namespace(
         .await
     {
         Ok(_) => Ok(Some(ns.key.clone())),
-        Err(kube::Error::Api(e)) if e.code == 409 => Ok(None),
+        // A racing first deploy of this product and environment made it:
+        // it is what this plan would have made, and the lock decides who
+        // goes on. Anyone else's namespace is left to the check.
+        Err(kube::Error::Api(e)) if e.code == 409 => {
+            let api = cluster.api(kinds::namespace(), "");
+            let existing = api.get_opt(&plan.namespace).await.ok().flatten();
+            let ours = existing
+                .and_then(|ns| serde_json::to_value(ns).ok())
+                .is_some_and(|ns| owned_by(&ns, &plan.product, &plan.environment));
+            Ok(ours.then(|| ns.key.clone()))
+        }
         Err(e) => Err(SessionError::Namespace {
             namespace: plan.namespace.clone(),
             message: e.to_string(),
@@ -306,21 +329,7 @@ async fn run_locked(
         .into_iter()
         .find(|r| r.outcome == RevisionOutcome::Succeeded)
         .map(|r| r.number);
-    let meta = RevisionMeta {
-        number: 0,
-        time: k8s_openapi::jiff::Timestamp::now().to_string(),
-        user: History::whoami(cluster).await,
-        source: options.source.clone(),
-        signature: options.signature.clone(),
-        plan_digest: plan_digest(plan),
-        desired_digest: plan.desired_digest.clone(),
-        product: plan.product.clone(),
-        product_version: plan.product_version.clone(),
-        environment: plan.environment.clone(),
-        namespace: plan.namespace.clone(),
-        outcome: RevisionOutcome::InProgress,
-        objects: Vec::new(),
-    };
+    let meta = revision_meta(plan, options, History::whoami(cluster).await);
     let number = history.begin(meta, &desired_bodies(plan)).await?;
 
     let applying = holding(lock, options.lock_ttl, cancel.clone(), |stop| {
@@ -361,19 +370,24 @@ async fn run_locked(
     }
     let _ = history.prune(options.history_max.max(1)).await;
 
-    let mut rollback = None;
-    if options.atomic && outcome == RevisionOutcome::Failed {
-        if let Some(good) = previous_good {
+    let rollback = match previous_good {
+        Some(good) if options.atomic && outcome == RevisionOutcome::Failed => {
             let (result, lost) = holding(lock, options.lock_ttl, cancel, |stop| {
-                roll_back(cluster, &history, good, plan, options, reporter, stop)
+                roll_back(cluster, &history, good, number, options, reporter, stop)
             })
             .await;
             if let Some(lost) = lost {
                 return Err(lost.into());
             }
-            rollback = Some((good, result));
+            // The rollback's own report still reaches the caller when
+            // this note cannot be written.
+            let _ = history
+                .record_rollback(number, &rollback_note(good, &result))
+                .await;
+            Some((good, result))
         }
-    }
+        _ => None,
+    };
     Ok(SessionReport {
         revision: number,
         report,
@@ -414,6 +428,28 @@ pub fn deleted_its_namespace(plan: &Plan, report: &ApplyReport) -> bool {
             && o.action == Action::Delete
             && matches!(o.outcome, ObjectResult::Done { .. })
     })
+}
+
+/// The record of an apply of `plan` by `user`, as it starts.
+fn revision_meta(plan: &Plan, options: &SessionOptions, user: String) -> RevisionMeta {
+    RevisionMeta {
+        number: 0,
+        time: k8s_openapi::jiff::Timestamp::now().to_string(),
+        user,
+        source: options.source.clone(),
+        signature: options.signature.clone(),
+        input_digest: options.input_digest.clone(),
+        artifact: options.artifact.clone(),
+        plan_digest: plan_digest(plan),
+        desired_digest: plan.desired_digest.clone(),
+        product: plan.product.clone(),
+        product_version: plan.product_version.clone(),
+        environment: plan.environment.clone(),
+        namespace: plan.namespace.clone(),
+        outcome: RevisionOutcome::InProgress,
+        objects: Vec::new(),
+        rollback: None,
+    }
 }
 
 /// Runs `work` while renewing the lock every third of its TTL. The work's
@@ -470,34 +506,45 @@ pub fn plan_digest(plan: &Plan) -> String {
     format!("sha256:{}", hex::encode(h.finalize()))
 }
 
-/// Re-plans the revision's desired set against the cluster and applies it,
-/// recording it as a new revision.
+/// Turns revision `number` into a desired set through the way back (its
+/// bodies checked, an artifact verified again), shows its plan, refuses a
+/// plan a guardrail holds back, and applies it as a new revision.
 async fn roll_back(
     cluster: &Cluster,
     history: &History<'_>,
     number: u64,
-    failed_plan: &Plan,
+    failed: u64,
     options: &SessionOptions,
     reporter: &dyn Reporter,
     cancel: tokio::sync::watch::Receiver<bool>,
 ) -> Result<ApplyReport, String> {
     let revision = history.get(number).await.map_err(|e| e.to_string())?;
-    let desired = desired_set_of(&revision.meta, &revision.desired);
-    let plan = compute::plan(cluster, &desired, &options.plan)
+    let restored = options
+        .way_back
+        .restore(&revision)
+        .await
+        .map_err(|e| format!("refused: {}", error_chain(&*e)))?;
+    let plan = compute::plan(cluster, &restored.desired, &options.plan)
         .await
         .map_err(|e: PlanError| e.to_string())?;
+    reporter.rollback_plan(number, &plan);
     // The way back destroys data only with the flags the apply was given.
     check_not_blocked(&plan).map_err(|e| format!("refused: {e}"))?;
-    let mut meta = revision.meta.clone();
-    meta.time = k8s_openapi::jiff::Timestamp::now().to_string();
-    meta.source = format!(
-        "rollback of revision {} to revision {number} (--atomic)",
-        failed_plan_revision_hint(failed_plan)
-    );
-    meta.outcome = RevisionOutcome::InProgress;
-    meta.plan_digest = plan_digest(&plan);
+    let meta = RevisionMeta {
+        time: k8s_openapi::jiff::Timestamp::now().to_string(),
+        user: String::new(),
+        source: format!("rollback of revision {failed} to revision {number} (--atomic)"),
+        signature: restored.signature,
+        artifact: revision.meta.artifact_reference().map(str::to_string),
+        plan_digest: plan_digest(&plan),
+        desired_digest: plan.desired_digest.clone(),
+        outcome: RevisionOutcome::InProgress,
+        objects: Vec::new(),
+        rollback: None,
+        ..revision.meta
+    };
     let n = history
-        .begin(meta, &revision.desired)
+        .begin(meta, &desired_bodies(&plan))
         .await
         .map_err(|e| e.to_string())?;
     let report = apply(cluster, &plan, &options.apply, reporter, cancel).await;
@@ -513,24 +560,22 @@ async fn roll_back(
     Ok(report)
 }
 
-fn failed_plan_revision_hint(plan: &Plan) -> String {
-    format!("{} {}", plan.product, plan.product_version)
+/// What the failed revision's record says about the rollback after it.
+fn rollback_note(good: u64, result: &Result<ApplyReport, String>) -> String {
+    match result {
+        Ok(report) if report.succeeded() => format!("to revision {good}: succeeded"),
+        Ok(_) => format!("to revision {good}: failed"),
+        Err(e) => format!("to revision {good}: not applied: {e}"),
+    }
 }
 
-/// Rebuilds a desired set from a revision's stored bodies.
-pub fn desired_set_of(meta: &RevisionMeta, bodies: &[Value]) -> DesiredSet {
-    let objects = bodies
-        .iter()
-        .filter_map(|b| crate::object::Object::from_value(b.clone()))
-        .filter(|o| kind_info(o.group(), &o.kind).is_some())
-        .collect();
-    DesiredSet {
-        product: meta.product.clone(),
-        version: meta.product_version.clone(),
-        environment: crate::model::Environment::parse(&meta.environment)
-            .unwrap_or(crate::model::Environment::Dev),
-        namespace: meta.namespace.clone(),
-        objects,
-        extra_dependencies: Vec::new(),
+/// An error and its causes, `: `-separated.
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
     }
+    text
 }

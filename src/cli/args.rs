@@ -161,6 +161,13 @@ pub struct RegistryArgs {
 pub struct OciArgs {
     #[command(flatten)]
     pub registry: RegistryArgs,
+    #[command(flatten)]
+    pub signature: PolicyArgs,
+}
+
+/// Which signature policy an artifact is verified under.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct PolicyArgs {
     /// Signature policy: a policy file, or a platform manifest.yaml whose
     /// artifacts.verification is read (docs/oci-artifacts.md). Without one,
     /// prod refuses unverified artifacts and other environments warn.
@@ -305,8 +312,15 @@ impl RegistryArgs {
 
 impl OciArgs {
     pub fn access(&self) -> Access {
+        self.signature.access(&self.registry)
+    }
+}
+
+impl PolicyArgs {
+    /// How to reach `registry` and verify what it serves.
+    pub fn access(&self, registry: &RegistryArgs) -> Access {
         Access {
-            registry: self.registry.options(),
+            registry: registry.options(),
             policy: self.policy.clone(),
         }
     }

@@ -3,6 +3,7 @@
 
 use super::output::diagnostics;
 use crate::apply::session::SessionError;
+use crate::apply::way_back::RevisionError;
 use crate::cluster::ClusterError;
 use crate::model::LoadError;
 use crate::oci::OciError;
@@ -68,6 +69,7 @@ const CYCLE_HINT: &str =
 const LOCKED_HINT: &str =
     "wait for the other apply to finish; if it died, `floe unlock` removes its lock";
 const BLOCKED_HINT: &str = "review the destroys, then re-run with the flag named";
+const MODIFIED_HINT: &str = "someone who can write ConfigMaps in the namespace changed the revision record; nothing was applied. `floe history` lists the revisions; deploying the product goes forward without it";
 const NEW_PLAN_HINT: &str = "make a new plan with `floe plan --out FILE` and review it again";
 
 impl From<OpsError> for Failure {
@@ -111,6 +113,8 @@ fn code_and_hint(err: &OpsError) -> (i32, Option<String>) {
         OpsError::Blocked(_) => (exit::GENERAL, Some(BLOCKED_HINT)),
         OpsError::LockLive { .. } => (exit::GENERAL, Some("if that apply is gone for good, `floe unlock --force` removes the lock anyway")),
         OpsError::NoEarlierRevision => (exit::NOT_FOUND, Some("`floe history` lists the revisions")),
+        OpsError::Revision(RevisionError::Foreign { .. }) | OpsError::RevisionModified { .. } => (exit::SIGNATURE, Some(MODIFIED_HINT)),
+        OpsError::Revision(RevisionError::NeedsVerification { .. }) => (exit::GENERAL, None),
         OpsError::Export(_) => (exit::GENERAL, None),
         OpsError::OutNotEmpty { .. } => (exit::GENERAL, Some("export into an empty or new directory; floe replaces only a chart it exported itself")),
     };
@@ -167,6 +171,7 @@ fn state_code(err: &StateError) -> (i32, Option<&'static str>) {
             (exit::NOT_FOUND, Some("`floe history` lists the revisions"))
         }
         StateError::Locked { .. } => (exit::GENERAL, Some(LOCKED_HINT)),
+        StateError::Modified { .. } => (exit::SIGNATURE, Some(MODIFIED_HINT)),
         _ => (exit::GENERAL, None),
     }
 }

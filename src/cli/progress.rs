@@ -2,7 +2,10 @@
 //! timestamped lines otherwise, or a JSON event stream. The library only
 //! sees the [`Reporter`] trait.
 
+use super::output::apply::{rollback_plan_event, rollback_plan_text};
+use super::terminal::{use_color, write_stdout};
 use crate::apply::{human_ms, Event, Reporter};
+use crate::plan::Plan;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::Write;
 use std::sync::Mutex;
@@ -65,6 +68,22 @@ impl CliReporter {
 }
 
 impl Reporter for CliReporter {
+    /// On stdout, where the apply's own plan was shown.
+    fn rollback_plan(&self, revision: u64, plan: &Plan) {
+        let text = match self.mode {
+            Mode::Json => rollback_plan_event(revision, plan, &now()),
+            _ => rollback_plan_text(revision, plan, use_color()),
+        };
+        let _guard = self.lock.lock();
+        let write = || {
+            let _ = write_stdout(&text);
+        };
+        match &self.bar {
+            Some(bar) => bar.suspend(write),
+            None => write(),
+        }
+    }
+
     fn report(&self, event: &Event) {
         if self.mode == Mode::Json {
             let mut value = serde_json::to_value(event).unwrap_or_default();

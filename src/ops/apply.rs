@@ -19,6 +19,8 @@ pub struct Origin {
     pub signature: Option<String>,
     /// What was rendered: the product files' digest, or the artifact's.
     pub input_digest: Option<String>,
+    /// The artifact rendered, pinned to its digest.
+    pub artifact: Option<String>,
     pinned: Option<PlanSource>,
     access: Access,
 }
@@ -30,6 +32,7 @@ impl Origin {
             source,
             signature: None,
             input_digest: None,
+            artifact: None,
             pinned: None,
             access: Access::default(),
         }
@@ -49,6 +52,7 @@ impl Origin {
             source: fetched.pulled.pinned().to_string(),
             signature: Some(fetched.verification.summary()),
             input_digest: Some(fetched.pulled.digest.clone()),
+            artifact: Some(fetched.pulled.pinned().to_string()),
             pinned: Some(fetched.plan_source()),
             access: access.clone(),
         }
@@ -87,5 +91,7 @@ pub async fn apply(
     origin.check_tag().await?;
     options.source = origin.source.clone();
     options.signature = origin.signature.clone();
+    options.input_digest = origin.input_digest.clone();
+    options.artifact = origin.artifact.clone();
     Ok(session::run(cluster, plan, &options, reporter, cancel).await?)
 }

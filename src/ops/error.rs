@@ -2,6 +2,7 @@
 //! hint in one place, on the command line's side.
 
 use crate::apply::session::SessionError;
+use crate::apply::way_back::RevisionError;
 use crate::cluster::ClusterError;
 use crate::export::ExportError;
 use crate::graph::GraphError;
@@ -104,6 +105,13 @@ pub enum OpsError {
     Blocked(Vec<String>),
     #[error("there is no earlier successful revision to go back to")]
     NoEarlierRevision,
+    #[error(transparent)]
+    Revision(#[from] RevisionError),
+    /// An artifact's revision that does not hold what its artifact renders.
+    #[error(
+        "revision {number} is not applied: {reason}; the record was modified after floe wrote it"
+    )]
+    RevisionModified { number: u64, reason: String },
     #[error("the lock on {namespace} is live: {holder} holds it (since {since}) and renews it; an apply may be running")]
     LockLive {
         namespace: String,

@@ -23,6 +23,7 @@ pub mod status;
 pub mod undo;
 pub mod unlock;
 pub mod validate;
+pub mod way_back;
 
 pub use error::OpsError;
 

@@ -1,12 +1,16 @@
-//! Going back to a recorded revision: choose it, and plan its desired set
-//! against the cluster (the same review and apply path as any plan).
+//! Going back to a recorded revision: choose it, turn it into a desired
+//! set (checked, and for an artifact verified again: see [`way_back`]) and
+//! plan that against the cluster (the same review and apply path as any
+//! plan).
 
+use super::apply::Origin;
+use super::artifact::Access;
 use super::history::history_of;
-use super::OpsError;
-use crate::apply::session::desired_set_of;
+use super::way_back::{self, Target};
+use super::{Notes, OpsError};
 use crate::cluster::Cluster;
 use crate::model::Product;
-use crate::plan::compute::{self, PlanOptions};
+use crate::plan::compute::PlanOptions;
 use crate::plan::Plan;
 use crate::state::{RevisionMeta, RevisionOutcome};
 
@@ -25,22 +29,48 @@ pub fn choose_target(revisions: &[RevisionMeta], requested: Option<u64>) -> Resu
         .ok_or(OpsError::NoEarlierRevision)
 }
 
-/// The revision chosen and the plan that goes back to it.
+/// The revision gone back to (as its record says), the plan that goes
+/// there, and where that desired set came from.
+pub struct Undo {
+    pub target: RevisionMeta,
+    pub plan: Plan,
+    pub origin: Origin,
+}
+
+/// Chooses the revision and plans going back to it; an artifact's revision
+/// is verified under `access`'s policy (`notes` hears of it).
 pub async fn plan_undo(
     cluster: &Cluster,
     product: &Product,
     requested: Option<u64>,
     options: &PlanOptions,
-) -> Result<(u64, Plan), OpsError> {
+    access: &Access,
+    notes: &dyn Notes,
+) -> Result<Undo, OpsError> {
     let history = history_of(cluster, product);
     let number = match requested {
         Some(number) => number,
         None => choose_target(&history.list().await?, None)?,
     };
     let revision = history.get(number).await?;
-    let desired = desired_set_of(&revision.meta, &revision.desired);
-    let plan = compute::plan(cluster, &desired, options).await?;
-    Ok((number, plan))
+    let Target { desired, fetched } = way_back::restore(&revision, access).await?;
+    if let Some(fetched) = &fetched {
+        notes.fetched(fetched);
+    }
+    let plan = super::plan::plan(cluster, &desired, options, fetched.as_ref()).await?;
+    let mut origin = match &fetched {
+        Some(fetched) => Origin::of_artifact(fetched, access),
+        None => Origin::local(String::new()),
+    };
+    origin.source = format!("undo to revision {number}");
+    if fetched.is_none() {
+        origin.input_digest = revision.meta.input_digest.clone();
+    }
+    Ok(Undo {
+        target: revision.meta,
+        plan,
+        origin,
+    })
 }
 
 #[cfg(test)]
@@ -48,21 +78,7 @@ mod tests {
     use super::*;
 
     fn revision(number: u64, outcome: RevisionOutcome) -> RevisionMeta {
-        RevisionMeta {
-            number,
-            time: String::new(),
-            user: String::new(),
-            source: String::new(),
-            signature: None,
-            plan_digest: String::new(),
-            desired_digest: String::new(),
-            product: "orders".into(),
-            product_version: "1.0.0".into(),
-            environment: "dev".into(),
-            namespace: "orders-dev".into(),
-            outcome,
-            objects: Vec::new(),
-        }
+        RevisionMeta::sample(number, outcome)
     }
 
     #[test]

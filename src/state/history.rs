@@ -55,6 +55,9 @@ const ANN_OUTCOME: &str = "floe.dev/outcome";
 const ANN_OBJECTS: &str = "floe.dev/objects";
 const ANN_PARTS: &str = "floe.dev/parts";
 const ANN_DESIRED_SHA256: &str = "floe.dev/desired-sha256";
+const ANN_INPUT_DIGEST: &str = "floe.dev/input-digest";
+const ANN_ARTIFACT: &str = "floe.dev/artifact";
+const ANN_ROLLBACK: &str = "floe.dev/rollback";
 const KEY_DESIRED: &str = "desired.json.gz";
 const KEY_OBJECTS: &str = "objects.json";
 
@@ -67,6 +70,8 @@ const CHUNK: usize = PART_BUDGET - 1024;
 const OBJECTS_BUDGET: usize = 128 * 1024;
 /// Longest failure message kept per object once the outcomes outgrow their room.
 const RESULT_CUT: usize = 200;
+/// Longest account of a rollback kept on the failed revision's record.
+const ROLLBACK_CUT: usize = 2000;
 /// The most a revision's desired set may decompress to: far above any
 /// product's (10,000 objects are about 30 MiB), far below what a crafted
 /// record could make this process allocate.
@@ -136,6 +141,14 @@ pub struct RevisionMeta {
     pub source: String,
     /// Result of signature verification, when the source was an artifact.
     pub signature: Option<String>,
+    /// Digest of the product input that was rendered: an artifact's
+    /// manifest digest, or the product files' digest.
+    #[serde(default)]
+    pub input_digest: Option<String>,
+    /// The artifact the desired set was rendered from, pinned to its digest
+    /// (`oci://registry/repo@sha256:...`); `None` for a directory.
+    #[serde(default)]
+    pub artifact: Option<String>,
     pub plan_digest: String,
     pub desired_digest: String,
     pub product: String,
@@ -144,6 +157,45 @@ pub struct RevisionMeta {
     pub namespace: String,
     pub outcome: RevisionOutcome,
     pub objects: Vec<ObjectOutcome>,
+    /// After a failed apply with `--atomic`: how going back went.
+    #[serde(default)]
+    pub rollback: Option<String>,
+}
+
+impl RevisionMeta {
+    /// The artifact this revision was rendered from: the recorded one, or
+    /// for a record written before artifacts were recorded on their own,
+    /// its source when that is an `oci://` reference.
+    pub fn artifact_reference(&self) -> Option<&str> {
+        self.artifact
+            .as_deref()
+            .or_else(|| Some(self.source.as_str()).filter(|s| s.starts_with("oci://")))
+    }
+}
+
+#[cfg(test)]
+impl RevisionMeta {
+    /// A record of product `orders` in `orders-dev`, for unit tests.
+    pub(crate) fn sample(number: u64, outcome: RevisionOutcome) -> RevisionMeta {
+        RevisionMeta {
+            number,
+            time: String::new(),
+            user: String::new(),
+            source: String::new(),
+            signature: None,
+            input_digest: None,
+            artifact: None,
+            plan_digest: String::new(),
+            desired_digest: String::new(),
+            product: "orders".into(),
+            product_version: "1.0.0".into(),
+            environment: "dev".into(),
+            namespace: "orders-dev".into(),
+            outcome,
+            objects: Vec::new(),
+            rollback: None,
+        }
+    }
 }
 
 /// What [`History::listing`] found.
@@ -332,19 +384,31 @@ impl<'a> History<'a> {
             }},
             "data": {KEY_OBJECTS: encode_objects(&objects)},
         });
-        let params = PatchParams {
-            field_manager: Some(FIELD_MANAGER.to_string()),
-            ..Default::default()
-        };
         match self
             .api()
-            .patch(&record_name(number), &params, &Patch::Merge(&patch))
+            .patch(&record_name(number), &patch_params(), &Patch::Merge(&patch))
             .await
         {
             Ok(_) => Ok(()),
             Err(e) if status_code(&e) == Some(404) => Err(StateError::NotFound { number }),
             Err(e) => Err(self.err(e, &format!("recording the outcome of revision {number}"))),
         }
+    }
+
+    /// Records on revision `number` how the `--atomic` rollback after it went.
+    pub async fn record_rollback(&self, number: u64, how: &str) -> Result<(), StateError> {
+        let how = shortened(how, ROLLBACK_CUT);
+        let patch = json!({"metadata": {"annotations": {ANN_ROLLBACK: how}}});
+        self.api()
+            .patch(&record_name(number), &patch_params(), &Patch::Merge(&patch))
+            .await
+            .map_err(|e| {
+                self.err(
+                    e,
+                    &format!("recording the rollback after revision {number}"),
+                )
+            })?;
+        Ok(())
     }
 
     /// All readable revisions, newest first, without their desired sets.
@@ -414,9 +478,7 @@ impl<'a> History<'a> {
             blob.extend_from_slice(&chunk);
         }
         if hex::encode(Sha256::digest(&blob)) != *sha {
-            return Err(corrupt(
-                "the desired set does not match its checksum".into(),
-            ));
+            return Err(StateError::Modified { number });
         }
         let mut json = Vec::new();
         flate2::read::GzDecoder::new(blob.as_slice())
@@ -551,6 +613,8 @@ impl<'a> History<'a> {
             user: get(ANN_USER),
             source: get(ANN_SOURCE),
             signature: ann.get(ANN_SIGNATURE).cloned(),
+            input_digest: ann.get(ANN_INPUT_DIGEST).cloned(),
+            artifact: ann.get(ANN_ARTIFACT).cloned(),
             plan_digest: get(ANN_PLAN_DIGEST),
             desired_digest: get(ANN_DESIRED_DIGEST),
             product: self.product.clone(),
@@ -559,12 +623,20 @@ impl<'a> History<'a> {
             namespace: self.namespace.clone(),
             outcome,
             objects,
+            rollback: ann.get(ANN_ROLLBACK).cloned(),
         })
     }
 }
 
 fn post_params() -> PostParams {
     PostParams {
+        field_manager: Some(FIELD_MANAGER.to_string()),
+        ..Default::default()
+    }
+}
+
+fn patch_params() -> PatchParams {
+    PatchParams {
         field_manager: Some(FIELD_MANAGER.to_string()),
         ..Default::default()
     }
@@ -604,8 +676,16 @@ fn record_annotations(meta: &RevisionMeta) -> BTreeMap<String, String> {
         (ANN_OUTCOME.to_string(), meta.outcome.as_str().to_string()),
         (ANN_OBJECTS.to_string(), summarize(&meta.objects)),
     ]);
-    if let Some(sig) = &meta.signature {
-        a.insert(ANN_SIGNATURE.to_string(), sig.clone());
+    let optional = [
+        (ANN_SIGNATURE, &meta.signature),
+        (ANN_INPUT_DIGEST, &meta.input_digest),
+        (ANN_ARTIFACT, &meta.artifact),
+        (ANN_ROLLBACK, &meta.rollback),
+    ];
+    for (key, value) in optional {
+        if let Some(value) = value {
+            a.insert(key.to_string(), value.clone());
+        }
     }
     a
 }
@@ -645,16 +725,9 @@ fn encode_objects(objects: &[ObjectOutcome]) -> String {
     }
     let mut cut: Vec<ObjectOutcome> = objects
         .iter()
-        .map(|o| {
-            let mut o = o.clone();
-            if o.result.len() > RESULT_CUT {
-                let end = (0..=RESULT_CUT)
-                    .rev()
-                    .find(|&i| o.result.is_char_boundary(i))
-                    .unwrap_or(0);
-                o.result = format!("{}…", &o.result[..end]);
-            }
-            o
+        .map(|o| ObjectOutcome {
+            result: shortened(&o.result, RESULT_CUT),
+            ..o.clone()
         })
         .collect();
     let mut total = 2;
@@ -678,6 +751,19 @@ fn encode_objects(objects: &[ObjectOutcome]) -> String {
         });
     }
     serde_json::to_string(&cut).unwrap_or_else(|_| "[]".into())
+}
+
+/// `text` cut to at most `max` bytes (on a character boundary), marked
+/// with an ellipsis when cut.
+fn shortened(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let end = (0..=max)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    format!("{}…", &text[..end])
 }
 
 /// gzip of the JSON array of desired bodies, Secret values removed: a

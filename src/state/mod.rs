@@ -52,6 +52,10 @@ pub enum StateError {
     NotFound { number: u64 },
     #[error("revision {number} is corrupt: {reason}")]
     Corrupt { number: u64, reason: String },
+    /// The stored desired set no longer matches the checksum written with
+    /// it: someone changed the record, and it is never applied.
+    #[error("revision {number} was modified after floe recorded it: its desired set does not match its checksum; it is not applied")]
+    Modified { number: u64 },
     #[error("cannot encode the desired set of the revision")]
     Encode(#[source] std::io::Error),
 }

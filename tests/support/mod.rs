@@ -52,6 +52,8 @@ pub const FAULT_LABEL: &str = "floe.dev/test-fault";
 /// tolerate it) land there, so parallel tests never share test nodes.
 pub const TEST_NODE_TAINT: &str = "floe.dev/test-node";
 
+pub mod oci;
+
 const POLL: Duration = Duration::from_millis(250);
 
 /// Path of the test cluster's kubeconfig, or a panic explaining how to get one.

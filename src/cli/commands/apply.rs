@@ -7,7 +7,7 @@ use crate::cli::failure::{exit, Failure};
 use crate::cli::notes::StderrNotes;
 use crate::cli::review::review_and_apply;
 use crate::cli::runtime::runtime;
-use crate::ops::saved_plan;
+use crate::ops::{saved_plan, way_back};
 use crate::plan::BoundOptions;
 use std::path::PathBuf;
 
@@ -63,6 +63,7 @@ fn apply_saved(args: &Args) -> Result<i32, Failure> {
         rt,
         cluster: opened.cluster,
     };
+    options.way_back = way_back::verified(&access);
     review_and_apply(&conn, &opened.plan, &opened.origin, apply, options)
 }
 
@@ -85,6 +86,7 @@ fn refuse_new_guardrail_flags(given: &PlanArgs, bound: &BoundOptions) -> Result<
             given.allow_mass_prune,
             bound.allow_mass_prune,
         ),
+        ("--adopt", given.adopt, bound.adopt),
     ];
     match flags.iter().find(|(_, now, then)| *now && !*then) {
         Some((flag, _, _)) => Err(Failure::new(

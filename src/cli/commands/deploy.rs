@@ -43,6 +43,7 @@ pub(super) fn plan_and_apply(product: &ProductArgs, args: &DeploymentArgs) -> Re
         cluster: planned.cluster,
     };
     let (apply, plan) = (&args.apply, &args.plan);
-    let options = apply.session_options(plan);
+    let mut options = apply.session_options(plan);
+    options.way_back = ops::way_back::verified(&args.oci.access());
     review_and_apply(&conn, &planned.plan, &planned.origin, apply, options)
 }

@@ -3,7 +3,7 @@
 
 use crate::apply::session::SessionReport;
 use crate::apply::{human_ms, ApplyReport, ObjectResult};
-use crate::plan::{Action, Plan};
+use crate::plan::{format, Action, Plan};
 use std::fmt::Write;
 
 /// The first line of the JSON event stream.
@@ -11,6 +11,21 @@ pub fn plan_event(plan: &Plan) -> String {
     let line =
         serde_json::json!({"event": "plan", "summary": plan.summary, "namespace": plan.namespace});
     format!("{line}\n")
+}
+
+/// The plan of the `--atomic` rollback, as an event of the JSON stream.
+pub fn rollback_plan_event(revision: u64, plan: &Plan, time: &str) -> String {
+    let line = serde_json::json!({"event": "rollback_plan", "revision": revision,
+        "summary": plan.summary, "namespace": plan.namespace, "time": time});
+    format!("{line}\n")
+}
+
+/// The plan of the `--atomic` rollback, shown like any plan.
+pub fn rollback_plan_text(revision: u64, plan: &Plan, color: bool) -> String {
+    format!(
+        "Rolling back to revision {revision} (--atomic); its plan:\n{}",
+        format::to_text(plan, color)
+    )
 }
 
 /// The last line of the JSON event stream.

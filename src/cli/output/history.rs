@@ -8,7 +8,7 @@ pub fn to_json(revisions: &[RevisionMeta]) -> String {
 }
 
 /// A table, newest first; an artifact revision also shows what signature
-/// verification found.
+/// verification found, a failed `--atomic` apply how going back went.
 pub fn to_text(revisions: &[RevisionMeta], product: &str, namespace: &str) -> String {
     if revisions.is_empty() {
         return format!("No revisions of {product} in {namespace} yet.\n");
@@ -26,6 +26,9 @@ pub fn to_text(revisions: &[RevisionMeta], product: &str, namespace: &str) -> St
         ));
         if let Some(signature) = &r.signature {
             text.push_str(&format!("{:<9} signature: {signature}\n", ""));
+        }
+        if let Some(rollback) = &r.rollback {
+            text.push_str(&format!("{:<9} rollback: {rollback}\n", ""));
         }
     }
     text

@@ -7,6 +7,7 @@ pub mod artifact;
 pub mod diagnostics;
 pub mod history;
 pub mod status;
+pub mod undo;
 pub mod validate;
 
 /// Pretty JSON with a final newline.
