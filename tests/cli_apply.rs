@@ -356,3 +356,38 @@ async fn an_interrupted_apply_is_recorded_and_a_rerun_converges() {
         .has_changes());
     cleanup(&desired.namespace);
 }
+
+/// The namespace is created before the lock; later deploys change its
+/// labels (the product's version) by server-side apply without a conflict
+/// with that first write.
+#[tokio::test]
+async fn a_new_version_redeploys() {
+    support::client().await;
+    let (dir, ns) = product_dir("cli-version");
+    let d = dir.to_str().unwrap();
+    let out = floe(&["deploy", d, "--env", "dev", "-y"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+    let spec = dir.join("floe.yaml");
+    let text_before = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(
+        &spec,
+        text_before.replace("version: \"1.0.0\"", "version: \"1.0.1\""),
+    )
+    .unwrap();
+    let out = floe(&["deploy", d, "--env", "dev", "-y"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let version = Command::new("kubectl")
+        .args([
+            "get",
+            "namespace",
+            &ns,
+            "-o",
+            "jsonpath={.metadata.labels.app\\.kubernetes\\.io/version}",
+        ])
+        .env("KUBECONFIG", support::kubeconfig_path())
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&version.stdout), "1.0.1");
+    cleanup(&ns);
+}

@@ -6,7 +6,7 @@ use super::way_back::{StoredBodies, WayBack};
 use super::{apply, ApplyOptions, ApplyReport, Event, ObjectResult, Reporter};
 use crate::cluster::{Cluster, ClusterError};
 use crate::kinds;
-use crate::names::FIELD_MANAGER;
+use crate::names::{FIELD_MANAGER, LABEL_ENVIRONMENT, LABEL_MANAGED_BY, LABEL_PRODUCT};
 use crate::object::ObjectKey;
 use crate::plan::compare::first_difference;
 use crate::plan::compute::{self, PlanOptions};
@@ -153,24 +153,17 @@ async fn ensure_namespace(
     let (Some(body), Action::Create) = (&ns.desired, ns.action) else {
         return Ok(None);
     };
-    let object: DynamicObject =
-        serde_json::from_value(body.clone()).map_err(|e| SessionError::Namespace {
-            namespace: plan.namespace.clone(),
-            message: e.to_string(),
-        })?;
+    let object = bootstrap_namespace(body).map_err(|e| SessionError::Namespace {
+        namespace: plan.namespace.clone(),
+        message: e.to_string(),
+    })?;
     let params = PostParams {
         field_manager: Some(FIELD_MANAGER.to_string()),
         ..PostParams::default()
     };
-    match cluster
-        .api(kinds::namespace(), "")
-        .create(&params, &object)
-        .await
-    {
+    let api = cluster.api(kinds::namespace(), "");
+    match api.create(&params, &object).await {
         Ok(_) => Ok(Some(ns.key.clone())),
-        // A racing first deploy of this product and environment made it:
-        // it is what this plan would have made, and the lock decides who
-        // goes on. Anyone else's namespace is left to the check.
         Err(kube::Error::Api(e)) if e.code == 409 => {
             let api = cluster.api(kinds::namespace(), "");
             let existing = api.get_opt(&plan.namespace).await.ok().flatten();
@@ -184,6 +177,32 @@ async fn ensure_namespace(
             message: e.to_string(),
         }),
     }
+}
+
+/// The namespace as created before the lock: its name and the labels that
+/// make it this product's, nothing else. A create is recorded as floe's
+/// update, and server-side apply (every later write) conflicts with such a
+/// record when a field it holds changes: these labels never change, the
+/// rest (the version, Pod Security labels) is left to the apply.
+fn bootstrap_namespace(body: &Value) -> Result<DynamicObject, serde_json::Error> {
+    let labels: serde_json::Map<String, Value> = body
+        .pointer("/metadata/labels")
+        .and_then(Value::as_object)
+        .map(|labels| {
+            labels
+                .iter()
+                .filter(|(k, _)| {
+                    [LABEL_MANAGED_BY, LABEL_PRODUCT, LABEL_ENVIRONMENT].contains(&k.as_str())
+                })
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    serde_json::from_value(serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": body.pointer("/metadata/name"), "labels": labels},
+    }))
 }
 
 /// Refuses to go on when the cluster is no longer what the plan was made
@@ -335,18 +354,57 @@ async fn run_locked(
     let applying = holding(lock, options.lock_ttl, cancel.clone(), |stop| {
         apply(cluster, plan, &options.apply, reporter, stop)
     });
-    let Some((report, lost)) = unless_abandoned(options.abandon.clone(), applying).await else {
+    let abandoned = || async {
         let marked = tokio::time::timeout(
             ABANDON_GRACE,
             history.finish(number, RevisionOutcome::Interrupted, Vec::new()),
         )
         .await
         .is_ok_and(|r| r.is_ok());
-        return Err(SessionError::Abandoned {
+        SessionError::Abandoned {
             revision: number,
             marked,
-        });
+        }
     };
+    let Some((report, lost)) = unless_abandoned(options.abandon.clone(), applying).await else {
+        return Err(abandoned().await);
+    };
+    // Recording how it ended needs the cluster too: a second signal while
+    // that hangs still stops at once.
+    let ending = finish_locked(
+        cluster,
+        plan,
+        options,
+        reporter,
+        cancel,
+        lock,
+        &history,
+        number,
+        previous_good,
+        report,
+        lost,
+    );
+    match unless_abandoned(options.abandon.clone(), ending).await {
+        Some(result) => result,
+        None => Err(abandoned().await),
+    }
+}
+
+/// After the apply: record its outcome, prune, and with `atomic` roll back.
+#[allow(clippy::too_many_arguments)]
+async fn finish_locked(
+    cluster: &Cluster,
+    plan: &Plan,
+    options: &SessionOptions,
+    reporter: &dyn Reporter,
+    cancel: tokio::sync::watch::Receiver<bool>,
+    lock: &Lock,
+    history: &History<'_>,
+    number: u64,
+    previous_good: Option<u64>,
+    report: ApplyReport,
+    lost: Option<StateError>,
+) -> Result<SessionReport, SessionError> {
     if deleted_its_namespace(plan, &report) {
         // The lock and the revision records went with the namespace:
         // there is nothing left to record the outcome in, and a lease
@@ -373,7 +431,7 @@ async fn run_locked(
     let rollback = match previous_good {
         Some(good) if options.atomic && outcome == RevisionOutcome::Failed => {
             let (result, lost) = holding(lock, options.lock_ttl, cancel, |stop| {
-                roll_back(cluster, &history, good, number, options, reporter, stop)
+                roll_back(cluster, history, good, number, options, reporter, stop)
             })
             .await;
             if let Some(lost) = lost {
