@@ -10,7 +10,7 @@ use crate::object::ObjectKey;
 use crate::plan::compare::first_difference;
 use crate::plan::compute::{self, PlanOptions};
 use crate::plan::fresh::{self, StaleError};
-use crate::plan::PlanError;
+use crate::plan::{sensitive, PlanError};
 use crate::plan::{Action, Plan};
 use crate::render::DesiredSet;
 use crate::state::{self, History, Lock, ObjectOutcome, RevisionMeta, RevisionOutcome, StateError};
@@ -482,7 +482,11 @@ async fn roll_back(
     cancel: tokio::sync::watch::Receiver<bool>,
 ) -> Result<ApplyReport, String> {
     let revision = history.get(number).await.map_err(|e| e.to_string())?;
-    let desired = desired_set_of(&revision.meta, &revision.desired);
+    let mut desired = desired_set_of(&revision.meta, &revision.desired);
+    // History never stores Secret values: they come from the product inputs
+    // the failed apply was made from.
+    sensitive::restore(&mut desired, &failed_plan.sensitive)
+        .map_err(|e| format!("refused: {e}"))?;
     let plan = compute::plan(cluster, &desired, &options.plan)
         .await
         .map_err(|e: PlanError| e.to_string())?;

@@ -111,6 +111,7 @@ fn code_and_hint(err: &OpsError) -> (i32, Option<String>) {
         OpsError::Blocked(_) => (exit::GENERAL, Some(BLOCKED_HINT)),
         OpsError::LockLive { .. } => (exit::GENERAL, Some("if that apply is gone for good, `floe unlock --force` removes the lock anyway")),
         OpsError::NoEarlierRevision => (exit::NOT_FOUND, Some("`floe history` lists the revisions")),
+        OpsError::SecretValuesUnavailable { .. } => (exit::VALIDATION, Some("put the credential back in the platform manifest (dev) or create the Secret yourself, then undo again")),
         OpsError::Export(_) => (exit::GENERAL, None),
         OpsError::OutNotEmpty { .. } => (exit::GENERAL, Some("export into an empty or new directory; floe replaces only a chart it exported itself")),
     };

@@ -3,6 +3,7 @@
 //! Loading never stops at the first problem it can step over: each file that
 //! parses is checked, and every problem comes back as a [`Diagnostic`].
 
+pub mod credentials;
 pub mod defaults;
 pub mod diag;
 pub mod effective;

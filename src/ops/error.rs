@@ -104,6 +104,8 @@ pub enum OpsError {
     Blocked(Vec<String>),
     #[error("there is no earlier successful revision to go back to")]
     NoEarlierRevision,
+    #[error("cannot go back to revision {revision}: {reason}")]
+    SecretValuesUnavailable { revision: u64, reason: String },
     #[error("the lock on {namespace} is live: {holder} holds it (since {since}) and renews it; an apply may be running")]
     LockLive {
         namespace: String,

@@ -14,7 +14,8 @@ use crate::kinds;
 use crate::model::{Diagnostic, Environment};
 use crate::oci::ArtifactRef;
 use crate::plan::fresh::{self, StaleError};
-use crate::plan::{floe_version, Binding, BoundOptions, Plan, PlanSource, FORMAT_VERSION};
+use crate::plan::sensitive::Sensitive;
+use crate::plan::{floe_version, redact, Binding, BoundOptions, Plan, PlanSource, FORMAT_VERSION};
 use crate::render::{self, DesiredSet};
 use std::collections::HashMap;
 use std::path::Path;
@@ -67,10 +68,14 @@ pub async fn open(
     fresh::check_fresh(&cluster, &plan)
         .await
         .map_err(OpsError::Stale)?;
+    let mut plan = plan;
     let rendered = match &plan.source {
         Some(source) => reverify(&plan, &binding, source, access).await?,
         None => rerender(&plan, &binding, path)?,
     };
+    // A saved plan holds no Secret values: they come from the source,
+    // rendered again to exactly the plan's bodies.
+    plan.sensitive = Sensitive::of(&rendered.desired);
     if let Some(fetched) = &rendered.fetched {
         notes.fetched(fetched);
     }
@@ -193,7 +198,13 @@ async fn reverify(
 /// objects (their digest, the set of keys, a body); `None` when they are
 /// exactly the rendered objects.
 pub fn rendered_difference(plan: &Plan, desired: &DesiredSet) -> Option<String> {
-    let rendered: HashMap<_, _> = desired.objects.iter().map(|o| (o.key(), &o.body)).collect();
+    // The plan holds Secret values as fingerprints, salted as it was made.
+    let salt = redact::salt(&plan.cluster.kube_system_uid, &plan.namespace);
+    let rendered: HashMap<_, _> = desired
+        .objects
+        .iter()
+        .map(|o| (o.key(), redact::redact(&o.body, &salt)))
+        .collect();
     let planned: Vec<_> = plan
         .changes
         .iter()
@@ -201,7 +212,7 @@ pub fn rendered_difference(plan: &Plan, desired: &DesiredSet) -> Option<String> 
         .collect();
     if let Some((change, _)) = planned
         .iter()
-        .find(|(c, body)| rendered.get(&c.key) != Some(body))
+        .find(|(c, body)| rendered.get(&c.key) != Some(*body))
     {
         return Some(match rendered.contains_key(&change.key) {
             true => format!(
@@ -275,6 +286,7 @@ mod tests {
             warnings: Vec::new(),
             source: None,
             binding: None,
+            sensitive: Default::default(),
         }
     }
 

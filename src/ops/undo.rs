@@ -1,5 +1,6 @@
 //! Going back to a recorded revision: choose it, and plan its desired set
-//! against the cluster (the same review and apply path as any plan).
+//! against the cluster (the same review and apply path as any plan). A
+//! revision holds no Secret values: they come from the product inputs.
 
 use super::history::history_of;
 use super::OpsError;
@@ -7,7 +8,9 @@ use crate::apply::session::desired_set_of;
 use crate::cluster::Cluster;
 use crate::model::Product;
 use crate::plan::compute::{self, PlanOptions};
+use crate::plan::sensitive::{restore, Sensitive};
 use crate::plan::Plan;
+use crate::render;
 use crate::state::{RevisionMeta, RevisionOutcome};
 
 /// The revision to go back to: the one asked for, or else the newest
@@ -38,8 +41,21 @@ pub async fn plan_undo(
         None => choose_target(&history.list().await?, None)?,
     };
     let revision = history.get(number).await?;
-    let desired = desired_set_of(&revision.meta, &revision.desired);
-    let plan = compute::plan(cluster, &desired, options).await?;
+    let mut desired = desired_set_of(&revision.meta, &revision.desired);
+    let restored =
+        restore(&mut desired, &Sensitive::of(&render::render(product))).map_err(|reason| {
+            OpsError::SecretValuesUnavailable {
+                revision: number,
+                reason,
+            }
+        })?;
+    let mut plan = compute::plan(cluster, &desired, options).await?;
+    plan.warnings.extend(restored.iter().map(|key| {
+        format!(
+            "{}: its values come from the product inputs as they are now, not from revision {number} (history never stores secret values)",
+            key
+        )
+    }));
     Ok((number, plan))
 }
 
