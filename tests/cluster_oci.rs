@@ -8,14 +8,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn required(var: &str) -> String {
-    std::env::var(var)
-        .unwrap_or_else(|_| panic!("{var} is not set: run the tests with scripts/test.sh, which starts the registries and builds cosign"))
-}
-
-fn registry() -> String {
-    required("FLOE_TEST_REGISTRY")
-}
+use support::oci::{registry, required};
 
 /// One scenario: a product directory with its own namespace, repository,
 /// artifact cache and keys.
@@ -52,19 +45,8 @@ impl Scenario {
     }
 
     fn floe(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_floe"));
-        cmd.args(args)
-            .env_remove("KUBECONFIG")
-            .env_remove("FLOE_REGISTRY_USERNAME")
-            .env_remove("FLOE_REGISTRY_PASSWORD")
-            .env_remove("FLOE_REGISTRY_TOKEN")
-            .env("DOCKER_CONFIG", self.root().join("no-docker-config"))
-            .env("FLOE_KUBECONFIG", support::kubeconfig_path())
-            .env("FLOE_CACHE_DIR", &self.cache)
-            .env("FLOE_REGISTRY_PLAIN_HTTP", "true")
-            .env("NO_COLOR", "1")
-            .current_dir(self.root())
-            .stdin(std::process::Stdio::null());
+        let mut cmd = support::oci::floe_command(&self.root(), &self.cache);
+        cmd.args(args);
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -89,61 +71,25 @@ impl Scenario {
 
     /// A cosign key pair in `<root>/<name>/cosign.{key,pub}`.
     fn key_pair(&self, name: &str) -> PathBuf {
-        let dir = self.root().join(name);
-        std::fs::create_dir_all(&dir).unwrap();
-        let out = Command::new(required("FLOE_TEST_COSIGN"))
-            .arg("generate-key-pair")
-            .env("COSIGN_PASSWORD", "test")
-            .current_dir(&dir)
-            .output()
-            .expect("running cosign");
-        assert!(out.status.success(), "{}", text(&out).1);
-        dir
+        support::oci::key_pair(&self.root().join(name))
     }
 
     /// Signs `pinned` (oci://...@sha256:...) with the real cosign, classic
     /// `.sig` tag format, no transparency log (offline).
     fn sign(&self, pinned: &str, key_dir: &Path) {
-        self.sign_as(pinned, key_dir, &["--new-bundle-format=false"]);
+        support::oci::sign(pinned, key_dir, &["--new-bundle-format=false"]);
     }
 
     /// Signs with cosign's own default format (cosign 3: a Sigstore bundle
     /// with a DSSE envelope, attached as an OCI referrer).
     fn sign_default_format(&self, pinned: &str, key_dir: &Path) {
-        self.sign_as(pinned, key_dir, &[]);
-    }
-
-    fn sign_as(&self, pinned: &str, key_dir: &Path, format: &[&str]) {
-        let out = Command::new(required("FLOE_TEST_COSIGN"))
-            .args([
-                "sign",
-                "--key",
-                key_dir.join("cosign.key").to_str().unwrap(),
-                "--tlog-upload=false",
-                "--use-signing-config=false",
-                "--allow-insecure-registry",
-                "-y",
-            ])
-            .args(format)
-            .arg(pinned.trim_start_matches("oci://"))
-            .env("COSIGN_PASSWORD", "test")
-            .output()
-            .expect("running cosign");
-        assert!(out.status.success(), "cosign sign: {}", text(&out).1);
+        support::oci::sign(pinned, key_dir, &[]);
     }
 
     /// An enforce policy trusting `key_dir`'s public key.
     fn policy(&self, key_dir: &Path, enforcement: &str) -> String {
         let path = self.root().join(format!("policy-{enforcement}.yaml"));
-        std::fs::write(
-            &path,
-            format!(
-                "enforcement: {enforcement}\npublic_key_ref: {}\n",
-                key_dir.join("cosign.pub").display()
-            ),
-        )
-        .unwrap();
-        path.to_str().unwrap().to_string()
+        support::oci::key_policy(&path, key_dir, enforcement)
     }
 
     /// `floe artifact verify` of `tag` under `policy` for `env`.
@@ -864,7 +810,7 @@ async fn crafted_layouts_are_refused_before_anything_is_read() {
     let s = Scenario::new("oci-crafted");
     let keys = s.key_pair("k");
     let policy = s.policy(&keys, "enforce");
-    let prepared = floe::oci::prepare(&s.dir, "p", "1.0.0", "manifest.yaml", None).unwrap();
+    let prepared = floe::oci::prepare(&s.dir, "p", "1.0.0", Some("manifest.yaml"), None).unwrap();
 
     let mut renamed = prepared.clone();
     for l in &mut renamed.manifest.layers {

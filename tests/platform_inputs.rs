@@ -482,3 +482,156 @@ fn platform_fixtures_validate() {
         }
     }
 }
+
+/// A copy of the compiled fixture with `edit` applied to its JSON.
+fn compiled_copy(tag: &str, edit: impl Fn(&mut Value)) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("floe-compiled-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = case("compiled").join("compiled_artifacts.json");
+    let mut compiled: Value =
+        serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    edit(&mut compiled);
+    std::fs::write(dir.join("compiled_artifacts.json"), compiled.to_string()).unwrap();
+    std::fs::copy(
+        case("compiled").join("floe-deploy.yaml"),
+        dir.join("floe-deploy.yaml"),
+    )
+    .unwrap();
+    dir
+}
+
+fn validate_dir(dir: &Path, env: &str) -> Output {
+    Command::new(FLOE)
+        .args(["validate", dir.to_str().unwrap(), "--env", env])
+        .env_remove("FLOE_ENV")
+        .output()
+        .expect("run floe")
+}
+
+/// The platform's compiled output (CompiledArtifacts) is read into the
+/// model the three files give: the same product written as floe.yaml and
+/// manifest.yaml renders exactly the same objects in every environment.
+#[test]
+fn compiled_artifacts_render_what_the_same_product_as_files_renders() {
+    for env in Environment::ALL {
+        let compiled = load("compiled", env);
+        assert_eq!(compiled.spec_file, "compiled_artifacts.json");
+        assert!(compiled.warnings.is_empty(), "{:#?}", compiled.warnings);
+        let files = load("compiled-as-files", env);
+        let (a, b) = (render::render(&compiled), render::render(&files));
+        assert_eq!(a.objects.len(), b.objects.len(), "{env}");
+        for (x, y) in a.objects.iter().zip(&b.objects) {
+            assert_eq!(x.body, y.body, "{} {} in {env}", x.kind, x.name);
+        }
+    }
+}
+
+#[test]
+fn compiled_artifacts_give_name_plugins_observability_and_transforms() {
+    let p = load("compiled", Environment::Prod);
+    assert_eq!(p.spec.metadata.name, "sales-insights");
+    assert_eq!(p.spec.metadata.version, "1.2.0");
+    let set = render::render(&p);
+    let platform = platform_json(&set);
+    assert_eq!(
+        platform["product"],
+        json!({"name": "sales-insights", "version": "1.2.0"})
+    );
+    assert_eq!(
+        platform["transforms"],
+        json!(["stg_orders", "stg_customers", "fct_sales"])
+    );
+    assert_eq!(
+        platform["plugins"]["compute"]["config"]["threads"],
+        json!(4)
+    );
+    assert_eq!(
+        platform["plugins"]["catalog"]["config"]["client_secret"],
+        json!({"fromEnv": "FLOE_CATALOG_CLIENT_SECRET"})
+    );
+    assert!(
+        platform["plugins"].get("ingestion").is_none(),
+        "null plugins are absent"
+    );
+    let data = &object(&set, "ConfigMap", floe::names::PLATFORM_CONFIGMAP)["data"];
+    assert_eq!(
+        data["OTEL_EXPORTER_OTLP_ENDPOINT"],
+        "http://otel-collector.observability.svc:4317"
+    );
+    assert_eq!(data["OTEL_TRACES_SAMPLER_ARG"], "0.1", "prod's sampling");
+    let attributes = data["OTEL_RESOURCE_ATTRIBUTES"].as_str().unwrap();
+    assert!(
+        attributes.contains("deployment.environment=prod") && attributes.contains("floe.mode=prod"),
+        "{attributes}"
+    );
+    assert_eq!(
+        data["OPENLINEAGE_URL"],
+        "http://marquez.lineage.svc:5000/api/v1/lineage"
+    );
+    // No schedule in the compiled output: a Deployment and a dbt run.
+    let kinds: Vec<&str> = set.objects.iter().map(|o| o.kind.as_str()).collect();
+    assert!(
+        kinds.contains(&"Job") && !kinds.contains(&"CronJob"),
+        "{kinds:?}"
+    );
+}
+
+/// Fields of a newer minor version are ignored with a warning; a newer
+/// major version is refused (exit 5), naming both versions.
+#[test]
+fn compiled_artifacts_of_a_newer_minor_warn_and_of_a_newer_major_are_refused() {
+    let newer_minor = compiled_copy("minor", |c| {
+        c["version"] = json!("0.12.1");
+        c["lineage_graph"] = json!({"edges": []});
+        c["transforms"]["models"][0]["freshness"] = json!("1h");
+    });
+    let out = validate_dir(&newer_minor, "dev");
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    for path in ["lineage_graph", "transforms.models[0].freshness"] {
+        assert!(
+            stdout.contains(&format!("warning: compiled_artifacts.json: {path}: unknown field ignored (CompiledArtifacts 0.12.1 is newer than 0.10.0")),
+            "{stdout}"
+        );
+    }
+    let newer_major = compiled_copy("major", |c| c["version"] = json!("1.0.0"));
+    for command in ["validate", "render"] {
+        let out = Command::new(FLOE)
+            .args([command, newer_major.to_str().unwrap(), "--env", "dev"])
+            .output()
+            .unwrap();
+        let shown = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(5), "{command}: {shown}");
+        assert!(
+            shown.contains("compiled_artifacts.json: version: CompiledArtifacts version 1.0.0 is a major version this floe does not read (it reads 0.x, up to 0.10.0)"),
+            "{command}: {shown}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(newer_minor);
+    let _ = std::fs::remove_dir_all(newer_major);
+}
+
+/// A problem of the product the compiled output describes is reported at
+/// the compiled file's own path.
+#[test]
+fn compiled_artifacts_problems_name_the_compiled_fields() {
+    let bad = compiled_copy("bad", |c| {
+        c["metadata"]["product_name"] = json!("Sales_Insights");
+        c["transforms"]["models"][1]["name"] = json!("stg_orders");
+    });
+    let out = validate_dir(&bad, "dev");
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(5), "{stdout}");
+    assert!(
+        stdout.contains("error: compiled_artifacts.json: metadata.product_name: invalid product name \"Sales_Insights\""),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "error: compiled_artifacts.json: transforms.models[1].name: duplicate transform"
+        ),
+        "{stdout}"
+    );
+    let _ = std::fs::remove_dir_all(bad);
+}

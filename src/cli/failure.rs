@@ -97,7 +97,7 @@ fn code_and_hint(err: &OpsError) -> (i32, Option<String>) {
         OpsError::Policy(e) => policy_code(e),
         OpsError::Stale(StaleError::Cluster(ClusterError::Unreachable { .. })) => (exit::NETWORK, Some(NEW_PLAN_HINT)),
         OpsError::Stale(_) => (exit::GENERAL, Some(NEW_PLAN_HINT)),
-        OpsError::ReadPlan { .. } | OpsError::ReadBundle { .. } => (exit::NOT_FOUND, None),
+        OpsError::ReadPlan { .. } | OpsError::ReadBundle { .. } | OpsError::ReadFile { .. } => (exit::NOT_FOUND, None),
         OpsError::NotAPlan { .. } => (exit::VALIDATION, None),
         OpsError::BadSavedPlan(_) => (exit::VALIDATION, Some("make a new plan with `floe plan oci://... --out FILE`")),
         OpsError::NoLongerMatches(_) | OpsError::OutsideNamespace { .. } => (exit::GENERAL, Some(NEW_PLAN_HINT)),

@@ -66,6 +66,12 @@ pub enum OpsError {
         source: std::io::Error,
     },
     #[error("cannot read {}", .path.display())]
+    ReadFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read {}", .path.display())]
     ReadBundle {
         path: PathBuf,
         #[source]
@@ -77,7 +83,7 @@ pub enum OpsError {
         #[source]
         source: std::io::Error,
     },
-    #[error("--image cannot be combined with an artifact ({reference}): an artifact deploys exactly what was published")]
+    #[error("--image cannot be combined with an artifact that carries its deployment settings ({reference}): an artifact deploys exactly what was published")]
     ImageWithArtifact { reference: String },
     #[error("refusing {reference} ({digest}): {reason}")]
     SignatureRefused {

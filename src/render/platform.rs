@@ -5,6 +5,7 @@ use super::context::Ctx;
 use crate::model::credentials::{
     credentials_secret_name, plugin_credentials, split_config, CredentialSource,
 };
+use crate::model::observability::Observability;
 use crate::model::platform::Plugin;
 use crate::model::Environment;
 use crate::names::PLATFORM_CONFIGMAP;
@@ -98,10 +99,10 @@ pub(crate) fn credentials_secret(ctx: &Ctx) -> Option<Value> {
     })
 }
 
-/// The platform configuration every pod loads: identity of the product and
-/// the non-secret plugin configuration. Secret-looking keys only pass as
-/// `${VAR}` placeholders or as references (validation refuses the rest, and
-/// this function drops them again as a second line of defence).
+/// The platform configuration every pod loads: identity of the product,
+/// the plugin configuration, and where telemetry and lineage go (as the
+/// OpenTelemetry and OpenLineage variables). A credential never passes:
+/// the config names the variable that carries it instead.
 pub(crate) fn platform_configmap(ctx: &Ctx) -> Value {
     let mut plugins = Map::new();
     if let Some(m) = &ctx.product.manifest {
@@ -109,24 +110,38 @@ pub(crate) fn platform_configmap(ctx: &Ctx) -> Value {
             plugins.insert(category.clone(), plugin_entry(category, p));
         }
     }
+    let observability = ctx
+        .product
+        .manifest
+        .as_ref()
+        .and_then(|m| Observability::of(m, ctx.env))
+        .map(|o| o.env())
+        .unwrap_or_default();
     let spec = &ctx.product.spec;
-    let platform = json!({
+    let mut platform = json!({
         "product": {"name": ctx.name, "version": ctx.version},
         "environment": ctx.env.as_str(),
         "plugins": plugins,
         "transforms": spec.transforms.iter().map(|t| t.name.clone()).collect::<Vec<_>>(),
         "schedule": spec.schedule.as_ref().map(|s| json!({"cron": s.cron, "timezone": s.timezone, "enabled": s.enabled})),
     });
+    if !observability.is_empty() {
+        platform["observability"] = json!(observability);
+    }
+    let mut data = json!({
+        "FLOE_PRODUCT": ctx.name,
+        "FLOE_PRODUCT_VERSION": ctx.version,
+        "FLOE_ENVIRONMENT": ctx.env.as_str(),
+        "platform.json": serde_json::to_string_pretty(&platform).unwrap_or_default(),
+    });
+    for (k, v) in observability {
+        data[k] = json!(v);
+    }
     json!({
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": ctx.metadata(PLATFORM_CONFIGMAP, "config"),
-        "data": {
-            "FLOE_PRODUCT": ctx.name,
-            "FLOE_PRODUCT_VERSION": ctx.version,
-            "FLOE_ENVIRONMENT": ctx.env.as_str(),
-            "platform.json": serde_json::to_string_pretty(&platform).unwrap_or_default(),
-        },
+        "data": data,
     })
 }
 

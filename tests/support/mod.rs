@@ -21,6 +21,8 @@
 //! events and the tail of every control-plane log.
 #![allow(dead_code)]
 
+pub mod oci;
+
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::future::Future;
