@@ -311,3 +311,63 @@ async fn undo_takes_the_credential_from_the_inputs_not_from_history() {
     );
     assert_eq!(before, secret_version(&ns).await, "nothing was applied");
 }
+
+/// `--atomic` goes back to the last good revision after a failure; that
+/// revision holds no Secret values, so the way back takes them from the
+/// product inputs the failed apply was made from (here a new version
+/// changes the Secret's labels, so the way back must send it in full).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_atomic_rollback_sends_the_credential_from_the_inputs() {
+    use floe::apply::{session, Silent};
+    use floe::model::Environment;
+    use floe::plan::compute::{plan, PlanOptions};
+    let c = support::floe_cluster().await;
+    let ns = Ns::new("inline-atomic").await;
+    let dir = demo_product(&ns.name);
+    let apply = |desired: floe::render::DesiredSet, atomic: bool| {
+        let c = &c;
+        async move {
+            let planned = plan(c, &desired, &PlanOptions::default()).await.unwrap();
+            let mut options = support::session_options();
+            options.atomic = atomic;
+            // The new version relabels the namespace, which floe created with
+            // a plain create (an `Update` entry of its own field manager);
+            // the apply takes those labels over.
+            options.apply.force_conflicts = true;
+            let (_tx, rx) = tokio::sync::watch::channel(false);
+            session::run(c, &planned, &options, &Silent, rx)
+                .await
+                .unwrap()
+        }
+    };
+    let load = || floe::model::load(&dir, Environment::Dev, None).unwrap();
+    let first = apply(floe::render::render(&load()), false).await;
+    assert!(first.report.succeeded());
+
+    replace_in(
+        &dir.join("floe.yaml"),
+        "version: \"0.1.0\"",
+        "version: \"0.2.0\"",
+    );
+    let broken = support::with_fault(
+        floe::render::render(&load()),
+        "code-location",
+        "image-pull-backoff",
+    );
+    let second = apply(broken, true).await;
+    assert!(!second.report.succeeded());
+    let (back_to, result) = second.rollback.as_ref().expect("--atomic rolls back");
+    assert_eq!(*back_to, first.revision);
+    assert!(
+        result.as_ref().is_ok_and(|r| r.succeeded()),
+        "rollback: {result:?}"
+    );
+    let secret = ns.api::<Secret>().get(SECRET).await.unwrap();
+    let labels = secret.metadata.labels.unwrap();
+    assert_eq!(
+        labels["app.kubernetes.io/version"], "0.1.0",
+        "revision 1's Secret"
+    );
+    assert_eq!(secret_value(&ns).await, VALUE);
+    assert_no_value("the revision records", &revision_records(&ns).await, VALUE);
+}
