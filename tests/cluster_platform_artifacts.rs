@@ -106,6 +106,30 @@ impl Drop for Scratch {
     }
 }
 
+/// The quickstart product as `<name>`, naming the scratch's platform
+/// manifest repository, deploying to namespace `<name>`.
+fn quickstart(s: &Scratch) -> PathBuf {
+    let dir = s.root.join("product");
+    std::fs::create_dir_all(&dir).unwrap();
+    let read = |file: &str| {
+        std::fs::read_to_string(fixture("quickstart-oci-manifest").join(file)).unwrap()
+    };
+    let spec = read("floe.yaml")
+        .replace(
+            "oci://registry.example.com/floe/platform:v1",
+            &s.reference("platform", "v1"),
+        )
+        .replace("name: quickstart", &format!("name: {}", s.name));
+    std::fs::write(dir.join("floe.yaml"), spec).unwrap();
+    let settings = format!(
+        "{}namespace:\n  name: {}\n",
+        read("floe-deploy.yaml"),
+        s.name
+    );
+    std::fs::write(dir.join("floe-deploy.yaml"), settings).unwrap();
+    dir
+}
+
 fn text(o: &Output) -> (String, String) {
     (
         String::from_utf8_lossy(&o.stdout).into_owned(),
@@ -267,22 +291,8 @@ async fn a_compiled_artifacts_major_version_mismatch_exits_5_naming_both() {
 #[tokio::test]
 async fn a_quickstart_naming_its_manifest_by_oci_reference_deploys() {
     let s = Scratch::new("quickstart").await;
-    let dir = s.root.join("product");
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = quickstart(&s);
     let manifest_ref = s.reference("platform", "v1");
-    let spec = std::fs::read_to_string(fixture("quickstart-oci-manifest").join("floe.yaml"));
-    let spec = spec
-        .unwrap()
-        .replace("oci://registry.example.com/floe/platform:v1", &manifest_ref)
-        .replace("name: quickstart", &format!("name: {}", s.name));
-    std::fs::write(dir.join("floe.yaml"), spec).unwrap();
-    let settings =
-        std::fs::read_to_string(fixture("quickstart-oci-manifest").join("floe-deploy.yaml"));
-    std::fs::write(
-        dir.join("floe-deploy.yaml"),
-        format!("{}namespace:\n  name: {}\n", settings.unwrap(), s.name),
-    )
-    .unwrap();
     let published = fixture("quickstart-oci-manifest").join("published-manifest.yaml");
     let (pinned, _) = s.expect(
         0,
@@ -382,4 +392,52 @@ async fn a_quickstart_naming_its_manifest_by_oci_reference_deploys() {
         stderr.contains(&format!("Platform manifest {manifest_ref} is {digest}")),
         "{stderr}"
     );
+}
+
+/// A saved plan is bound to the platform manifest it was made with: the
+/// tag moved to another manifest (even one that renders the same objects)
+/// is refused, naming the manifest, and nothing is applied.
+#[tokio::test]
+async fn a_saved_plan_is_bound_to_its_oci_platform_manifest() {
+    let s = Scratch::new("quickstart-bound").await;
+    let dir = quickstart(&s);
+    let d = dir.to_str().unwrap();
+    let manifest_ref = s.reference("platform", "v1");
+    let published = fixture("quickstart-oci-manifest").join("published-manifest.yaml");
+    let keys = key_pair(&s.root.join("keys"));
+    let policy = key_policy(&s.root.join("policy.yaml"), &keys, "enforce");
+    let push_signed = |file: &Path| {
+        let (pinned, _) = s.expect(
+            0,
+            &[
+                "artifact",
+                "push",
+                "--platform-manifest",
+                file.to_str().unwrap(),
+                &manifest_ref,
+            ],
+        );
+        sign(pinned.trim(), &keys, &["--new-bundle-format=false"]);
+        pinned.trim().to_string()
+    };
+    push_signed(&published);
+    let plan_file = s.root.join("plan.json");
+    let p = plan_file.to_str().unwrap();
+    s.expect(
+        0,
+        &["plan", d, "--env", "dev", "--policy", &policy, "--out", p],
+    );
+
+    let republished = s.root.join("republished.yaml");
+    let text = std::fs::read_to_string(&published).unwrap();
+    std::fs::write(&republished, format!("# republished\n{text}")).unwrap();
+    let now = push_signed(&republished);
+    let (_, stderr) = s.expect(1, &["apply", p, "-y", "--policy", &policy]);
+    assert!(
+        stderr.contains(&format!(
+            "or the platform manifest (now {now}) changed since the plan was made"
+        )),
+        "{stderr}"
+    );
+    assert!(!s.namespace_exists(&s.name), "nothing may be applied");
 }
