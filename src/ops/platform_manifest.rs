@@ -6,7 +6,7 @@
 
 use super::artifact::{self, Access, Fetched};
 use super::{Notes, OpsError};
-use crate::model::{Environment, Inputs, RemoteManifest, SPEC_FILE};
+use crate::model::{Diagnostic, Environment, Inputs, RemoteManifest, SPEC_FILE};
 use crate::oci::{ArtifactKind, ArtifactRef, OciError, PulledArtifact, RegistryOptions};
 use std::path::Path;
 
@@ -76,7 +76,7 @@ pub async fn fetch_verified(
     let Some(text) = named_reference(dir) else {
         return Ok(None);
     };
-    let reference = ArtifactRef::parse(&text)?;
+    let reference = parse_named(&text)?;
     let fetched = artifact::fetch_platform_manifest(&reference, env, access).await?;
     Ok(Some(FetchedManifest {
         remote: remote_of(text, &fetched.pulled)?,
@@ -93,7 +93,7 @@ pub async fn fetch_unverified(
     let Some(text) = named_reference(dir) else {
         return Ok(None);
     };
-    let reference = ArtifactRef::parse(&text)?;
+    let reference = parse_named(&text)?;
     let pulled = artifact::pull(&reference, registry).await?;
     if pulled.manifest.kind() != ArtifactKind::PlatformManifest {
         return Err(OciError::NotAnArtifact {
@@ -110,6 +110,14 @@ pub async fn fetch_unverified(
         remote: remote_of(text, &pulled)?,
         fetched: None,
     }))
+}
+
+/// floe.yaml's reference, or the problem with it where it is written.
+fn parse_named(text: &str) -> Result<ArtifactRef, OpsError> {
+    ArtifactRef::parse(text).map_err(|e| OpsError::Invalid {
+        diagnostics: vec![Diagnostic::error(SPEC_FILE, "platform.manifest", e.to_string())
+            .with_hint("name the platform manifest as oci://registry/repository:tag, or as a file relative to floe.yaml")],
+    })
 }
 
 /// The manifest's text from its one layer in the cache.
