@@ -657,7 +657,7 @@ async fn crafted_layouts_are_refused_before_anything_is_read() {
     let s = Scenario::new("oci-crafted");
     let keys = s.key_pair("k");
     let policy = s.policy(&keys, "enforce");
-    let prepared = floe::oci::prepare(&s.dir, "p", "1.0.0", "manifest.yaml", None).unwrap();
+    let prepared = floe::oci::prepare(&s.dir, "p", "1.0.0", Some("manifest.yaml"), None).unwrap();
 
     let mut renamed = prepared.clone();
     for l in &mut renamed.manifest.layers {

@@ -379,9 +379,13 @@ async fn a_change_after_the_review_is_refused_under_the_lock() {
 async fn a_change_after_a_deploys_review_is_refused_under_the_lock() {
     let planned = Planned::new("deploy-race").await;
     let cluster = support::floe_cluster().await;
-    let desired = floe::ops::prepare::desired(&planned.dir, floe::model::Environment::Dev, None)
-        .unwrap()
-        .0;
+    let desired = floe::ops::prepare::desired(
+        &planned.dir,
+        floe::model::Environment::Dev,
+        &Default::default(),
+    )
+    .unwrap()
+    .0;
     let options = floe::plan::compute::PlanOptions::default();
     let plan = floe::plan::compute::plan(&cluster, &desired, &options)
         .await

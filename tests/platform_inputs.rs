@@ -20,6 +20,17 @@ fn case(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// A copy of the case's files in a directory of its own, to change.
+fn copy_of(name: &str, tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("floe-{name}-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in ["floe.yaml", "manifest.yaml", "floe-deploy.yaml"] {
+        std::fs::copy(case(name).join(f), dir.join(f)).unwrap();
+    }
+    dir
+}
+
 fn load(name: &str, env: Environment) -> Product {
     let product = model::load(&case(name), env, None)
         .unwrap_or_else(|e| panic!("{name} ({env}): {e}: {:#?}", e.diagnostics()));
@@ -143,12 +154,7 @@ fn floe_yaml_with_transforms_and_schedule_parses() {
 #[test]
 fn schedule_disabled_means_no_cronjob() {
     // Same spec with `enabled: false`: loaded from a copy in a temp dir.
-    let dir = std::env::temp_dir().join(format!("floe-platform-inputs-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    for f in ["floe.yaml", "manifest.yaml", "floe-deploy.yaml"] {
-        std::fs::copy(case("transforms-schedule").join(f), dir.join(f)).unwrap();
-    }
+    let dir = copy_of("transforms-schedule", "no-cron");
     let spec = std::fs::read_to_string(dir.join("floe.yaml")).unwrap();
     std::fs::write(
         dir.join("floe.yaml"),
@@ -266,12 +272,14 @@ fn flat_and_nested_presets_render_the_same_objects() {
     }
 }
 
-/// An inline credential in plugin config stops validate and render
-/// with exit 5, names the key, and never prints the value.
+/// An inline credential in plugin config: in dev it moves into the Secret
+/// floe owns (a warning says so), in staging and prod validate and render
+/// stop with exit 5 and the `secret_ref` form. The value is never printed.
 #[test]
-fn issue_2_inline_plugin_credential_is_refused_and_never_printed() {
+fn an_inline_plugin_credential_moves_to_floes_secret_in_dev_and_is_refused_elsewhere() {
     let key_path = "plugins.catalog.config.client_secret";
     for env in ["dev", "staging", "prod"] {
+        let want = if env == "dev" { 0 } else { 5 };
         for format in ["text", "json"] {
             let out = floe(
                 "credential-inline",
@@ -280,10 +288,14 @@ fn issue_2_inline_plugin_credential_is_refused_and_never_printed() {
             let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
             assert_eq!(
                 out.status.code(),
-                Some(5),
+                Some(want),
                 "validate {env} {format}: {stdout}{stderr}"
             );
             assert!(stdout.contains(key_path), "{stdout}");
+            assert!(
+                stdout.contains("secret_ref: <secret>, key: <key>"),
+                "{stdout}"
+            );
             assert!(
                 !stdout.contains(SECRET_VALUE) && !stderr.contains(SECRET_VALUE),
                 "the value leaked:\n{stdout}\n{stderr}"
@@ -292,26 +304,115 @@ fn issue_2_inline_plugin_credential_is_refused_and_never_printed() {
         for format in ["yaml", "json"] {
             let out = floe("credential-inline", &["render", "--env", env, "-o", format]);
             let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-            assert_eq!(out.status.code(), Some(5), "render {env}: {stdout}{stderr}");
-            assert!(stdout.is_empty(), "render printed objects:\n{stdout}");
-            assert!(stderr.contains(key_path), "{stderr}");
-            assert!(stderr.contains("Error: validation failed"), "{stderr}");
-            assert!(
-                !stderr.contains(SECRET_VALUE),
-                "the value leaked:\n{stderr}"
+            assert_eq!(
+                out.status.code(),
+                Some(want),
+                "render {env}: {stdout}{stderr}"
             );
+            assert!(stderr.contains(key_path), "{stderr}");
+            let b64 = "czNjcjN0LXZhbHVl";
+            for shown in [&stdout, &stderr] {
+                assert!(
+                    !shown.contains(SECRET_VALUE) && !shown.contains(b64),
+                    "the value leaked:\n{shown}"
+                );
+            }
+            if env == "dev" {
+                assert!(stdout.contains("orders-plugin-credentials"), "{stdout}");
+            } else {
+                assert!(stdout.is_empty(), "render printed objects:\n{stdout}");
+                assert!(stderr.contains("Error: validation failed"), "{stderr}");
+            }
         }
     }
-    // The library says the same: one error, at that path.
-    let p = model::load(&case("credential-inline"), Environment::Dev, None).expect("loads");
-    let errors: Vec<_> = model::validate::validate(&p)
+    // The library says the same: one problem, at that path, an error
+    // outside dev.
+    for env in Environment::ALL {
+        let p = model::load(&case("credential-inline"), env, None).expect("loads");
+        let found = model::validate::validate(&p);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(found[0].path, key_path);
+        assert_eq!(found[0].file, "./manifest.yaml");
+        assert_eq!(found[0].is_error(), env != Environment::Dev);
+        assert!(!format!("{found:?}").contains(SECRET_VALUE));
+    }
+}
+
+/// In dev the value reaches the pods through floe's Secret (one key per
+/// credential, read as a variable like a `secret_ref`), never through a
+/// ConfigMap; no other environment renders that Secret.
+#[test]
+fn an_inline_credential_in_dev_is_read_from_floes_secret() {
+    let p = load("demo-inline-credential", Environment::Dev);
+    let set = render::render(&p);
+    let secret = object(&set, "Secret", "customer-360-plugin-credentials");
+    assert_eq!(
+        secret["data"],
+        json!({"catalog.oauth2.client_secret": "ZGVtby1zZWNyZXQtZG8tbm90LXVzZQ=="})
+    );
+    let config = &platform_json(&set)["plugins"]["catalog"]["config"];
+    assert_eq!(
+        config["oauth2"]["client_secret"],
+        json!({"fromEnv": "FLOE_CATALOG_OAUTH2_CLIENT_SECRET"})
+    );
+    assert_eq!(config["oauth2"]["client_id"], json!("demo-admin"));
+    assert!(!configmaps_text(&set).contains("demo-secret-do-not-use"));
+    for o in set
+        .objects
+        .iter()
+        .filter(|o| matches!(o.kind.as_str(), "Deployment" | "Job" | "CronJob"))
+    {
+        let vars = pod_spec(&o.body)["containers"][0]["env"].clone();
+        assert!(
+            vars.as_array().unwrap().contains(&json!({"name": "FLOE_CATALOG_OAUTH2_CLIENT_SECRET",
+                "valueFrom": {"secretKeyRef": {"name": "customer-360-plugin-credentials", "key": "catalog.oauth2.client_secret"}}})),
+            "{} {}: {vars}",
+            o.kind,
+            o.name
+        );
+    }
+    let role = object(&set, "Role", "customer-360");
+    assert!(
+        role.to_string().contains("customer-360-plugin-credentials"),
+        "{role}"
+    );
+    for env in [Environment::Staging, Environment::Prod] {
+        let p = model::load(&case("demo-inline-credential"), env, None).expect("loads");
+        let set = render::render(&p);
+        assert!(!set.objects.iter().any(|o| o.kind == "Secret"), "{env}");
+        assert!(
+            !configmaps_text(&set).contains("demo-secret-do-not-use"),
+            "{env}"
+        );
+    }
+}
+
+/// floe's Secret is its own: a reference to a Secret of that name, or two
+/// credentials passed as one variable, are errors.
+#[test]
+fn credential_names_must_not_collide() {
+    let dir = copy_of("demo-inline-credential", "collide");
+    let manifest = std::fs::read_to_string(dir.join("manifest.yaml")).unwrap();
+    let manifest = manifest.replace(
+        "      warehouse: demo_catalog\n",
+        "      warehouse: demo_catalog\n      token: {secret_ref: customer-360-plugin-credentials}\n      oauth2.client-secret: x\n",
+    );
+    std::fs::write(dir.join("manifest.yaml"), manifest).unwrap();
+    let p = model::load(&dir, Environment::Dev, None).expect("loads");
+    let _ = std::fs::remove_dir_all(&dir);
+    let errors: Vec<String> = model::validate::validate(&p)
         .into_iter()
         .filter(|d| d.is_error())
+        .map(|d| format!("{}: {}", d.path, d.message))
         .collect();
-    assert_eq!(errors.len(), 1, "{errors:#?}");
-    assert_eq!(errors[0].path, key_path);
-    assert_eq!(errors[0].file, "./manifest.yaml");
-    assert!(!format!("{errors:?}").contains(SECRET_VALUE));
+    assert_eq!(
+        errors,
+        [
+            "plugins.catalog.config.oauth2.client-secret: plugins.catalog.config.oauth2.client_secret and plugins.catalog.config.oauth2.client-secret would both be passed as FLOE_CATALOG_OAUTH2_CLIENT_SECRET",
+            "plugins.catalog.config.token: Secret \"customer-360-plugin-credentials\" is the one floe renders for the manifest's inline credentials",
+        ],
+        "{errors:#?}"
+    );
 }
 
 #[test]
@@ -380,4 +481,157 @@ fn platform_fixtures_validate() {
             assert!(stdout.contains("0 warnings"), "{name} {env}: {stdout}");
         }
     }
+}
+
+/// A copy of the compiled fixture with `edit` applied to its JSON.
+fn compiled_copy(tag: &str, edit: impl Fn(&mut Value)) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("floe-compiled-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = case("compiled").join("compiled_artifacts.json");
+    let mut compiled: Value =
+        serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    edit(&mut compiled);
+    std::fs::write(dir.join("compiled_artifacts.json"), compiled.to_string()).unwrap();
+    std::fs::copy(
+        case("compiled").join("floe-deploy.yaml"),
+        dir.join("floe-deploy.yaml"),
+    )
+    .unwrap();
+    dir
+}
+
+fn validate_dir(dir: &Path, env: &str) -> Output {
+    Command::new(FLOE)
+        .args(["validate", dir.to_str().unwrap(), "--env", env])
+        .env_remove("FLOE_ENV")
+        .output()
+        .expect("run floe")
+}
+
+/// The platform's compiled output (CompiledArtifacts) is read into the
+/// model the three files give: the same product written as floe.yaml and
+/// manifest.yaml renders exactly the same objects in every environment.
+#[test]
+fn compiled_artifacts_render_what_the_same_product_as_files_renders() {
+    for env in Environment::ALL {
+        let compiled = load("compiled", env);
+        assert_eq!(compiled.spec_file, "compiled_artifacts.json");
+        assert!(compiled.warnings.is_empty(), "{:#?}", compiled.warnings);
+        let files = load("compiled-as-files", env);
+        let (a, b) = (render::render(&compiled), render::render(&files));
+        assert_eq!(a.objects.len(), b.objects.len(), "{env}");
+        for (x, y) in a.objects.iter().zip(&b.objects) {
+            assert_eq!(x.body, y.body, "{} {} in {env}", x.kind, x.name);
+        }
+    }
+}
+
+#[test]
+fn compiled_artifacts_give_name_plugins_observability_and_transforms() {
+    let p = load("compiled", Environment::Prod);
+    assert_eq!(p.spec.metadata.name, "sales-insights");
+    assert_eq!(p.spec.metadata.version, "1.2.0");
+    let set = render::render(&p);
+    let platform = platform_json(&set);
+    assert_eq!(
+        platform["product"],
+        json!({"name": "sales-insights", "version": "1.2.0"})
+    );
+    assert_eq!(
+        platform["transforms"],
+        json!(["stg_orders", "stg_customers", "fct_sales"])
+    );
+    assert_eq!(
+        platform["plugins"]["compute"]["config"]["threads"],
+        json!(4)
+    );
+    assert_eq!(
+        platform["plugins"]["catalog"]["config"]["client_secret"],
+        json!({"fromEnv": "FLOE_CATALOG_CLIENT_SECRET"})
+    );
+    assert!(
+        platform["plugins"].get("ingestion").is_none(),
+        "null plugins are absent"
+    );
+    let data = &object(&set, "ConfigMap", floe::names::PLATFORM_CONFIGMAP)["data"];
+    assert_eq!(
+        data["OTEL_EXPORTER_OTLP_ENDPOINT"],
+        "http://otel-collector.observability.svc:4317"
+    );
+    assert_eq!(data["OTEL_TRACES_SAMPLER_ARG"], "0.1", "prod's sampling");
+    let attributes = data["OTEL_RESOURCE_ATTRIBUTES"].as_str().unwrap();
+    assert!(
+        attributes.contains("deployment.environment=prod") && attributes.contains("floe.mode=prod"),
+        "{attributes}"
+    );
+    assert_eq!(
+        data["OPENLINEAGE_URL"],
+        "http://marquez.lineage.svc:5000/api/v1/lineage"
+    );
+    // No schedule in the compiled output: a Deployment and a dbt run.
+    let kinds: Vec<&str> = set.objects.iter().map(|o| o.kind.as_str()).collect();
+    assert!(
+        kinds.contains(&"Job") && !kinds.contains(&"CronJob"),
+        "{kinds:?}"
+    );
+}
+
+/// Fields of a newer minor version are ignored with a warning; a newer
+/// major version is refused (exit 5), naming both versions.
+#[test]
+fn compiled_artifacts_of_a_newer_minor_warn_and_of_a_newer_major_are_refused() {
+    let newer_minor = compiled_copy("minor", |c| {
+        c["version"] = json!("0.12.1");
+        c["lineage_graph"] = json!({"edges": []});
+        c["transforms"]["models"][0]["freshness"] = json!("1h");
+    });
+    let out = validate_dir(&newer_minor, "dev");
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    for path in ["lineage_graph", "transforms.models[0].freshness"] {
+        assert!(
+            stdout.contains(&format!("warning: compiled_artifacts.json: {path}: unknown field ignored (CompiledArtifacts 0.12.1 is newer than 0.10.0")),
+            "{stdout}"
+        );
+    }
+    let newer_major = compiled_copy("major", |c| c["version"] = json!("1.0.0"));
+    for command in ["validate", "render"] {
+        let out = Command::new(FLOE)
+            .args([command, newer_major.to_str().unwrap(), "--env", "dev"])
+            .output()
+            .unwrap();
+        let shown = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(5), "{command}: {shown}");
+        assert!(
+            shown.contains("compiled_artifacts.json: version: CompiledArtifacts version 1.0.0 is a major version this floe does not read (it reads 0.x, up to 0.10.0)"),
+            "{command}: {shown}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(newer_minor);
+    let _ = std::fs::remove_dir_all(newer_major);
+}
+
+/// A problem of the product the compiled output describes is reported at
+/// the compiled file's own path.
+#[test]
+fn compiled_artifacts_problems_name_the_compiled_fields() {
+    let bad = compiled_copy("bad", |c| {
+        c["metadata"]["product_name"] = json!("Sales_Insights");
+        c["transforms"]["models"][1]["name"] = json!("stg_orders");
+    });
+    let out = validate_dir(&bad, "dev");
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(5), "{stdout}");
+    assert!(
+        stdout.contains("error: compiled_artifacts.json: metadata.product_name: invalid product name \"Sales_Insights\""),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "error: compiled_artifacts.json: transforms.models[1].name: duplicate transform"
+        ),
+        "{stdout}"
+    );
+    let _ = std::fs::remove_dir_all(bad);
 }

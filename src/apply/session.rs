@@ -12,7 +12,7 @@ use crate::plan::compare::first_difference;
 use crate::plan::compute::{self, PlanOptions};
 use crate::plan::fresh::{self, StaleError};
 use crate::plan::observe::owned_by;
-use crate::plan::PlanError;
+use crate::plan::{sensitive, PlanError};
 use crate::plan::{Action, Plan};
 use crate::render::DesiredSet;
 use crate::state::{self, History, Lock, ObjectOutcome, RevisionMeta, RevisionOutcome, StateError};
@@ -431,7 +431,9 @@ async fn finish_locked(
     let rollback = match previous_good {
         Some(good) if options.atomic && outcome == RevisionOutcome::Failed => {
             let (result, lost) = holding(lock, options.lock_ttl, cancel, |stop| {
-                roll_back(cluster, history, good, number, options, reporter, stop)
+                roll_back(
+                    cluster, history, good, number, plan, options, reporter, stop,
+                )
             })
             .await;
             if let Some(lost) = lost {
@@ -567,21 +569,27 @@ pub fn plan_digest(plan: &Plan) -> String {
 /// Turns revision `number` into a desired set through the way back (its
 /// bodies checked, an artifact verified again), shows its plan, refuses a
 /// plan a guardrail holds back, and applies it as a new revision.
+#[allow(clippy::too_many_arguments)]
 async fn roll_back(
     cluster: &Cluster,
     history: &History<'_>,
     number: u64,
     failed: u64,
+    failed_plan: &Plan,
     options: &SessionOptions,
     reporter: &dyn Reporter,
     cancel: tokio::sync::watch::Receiver<bool>,
 ) -> Result<ApplyReport, String> {
     let revision = history.get(number).await.map_err(|e| e.to_string())?;
-    let restored = options
+    let mut restored = options
         .way_back
         .restore(&revision)
         .await
         .map_err(|e| format!("refused: {}", error_chain(&*e)))?;
+    // History never stores Secret values: they come from the product inputs
+    // the failed apply was made from.
+    sensitive::restore(&mut restored.desired, &failed_plan.sensitive)
+        .map_err(|e| format!("refused: {e}"))?;
     let plan = compute::plan(cluster, &restored.desired, &options.plan)
         .await
         .map_err(|e: PlanError| e.to_string())?;

@@ -67,9 +67,7 @@ pub(super) async fn run(
             return Ok("destroyed".into());
         }
     }
-    let Some(body) = &change.desired else {
-        return Err(StepFailure::plain("the plan holds no object to apply"));
-    };
+    let body = body_to_send(context.plan, change)?;
     // An adoption was reviewed with the fields it takes from other
     // managers and allowed with --adopt: it takes them.
     let force = context.options.force_conflicts || change.action == Action::Adopt;
@@ -91,6 +89,22 @@ pub(super) async fn run(
     } else {
         verb.to_string()
     })
+}
+
+/// What to send: a Secret with its values, which the plan's own bodies
+/// never hold; anything else as planned.
+fn body_to_send<'a>(plan: &'a Plan, change: &'a Change) -> Result<&'a Value, StepFailure> {
+    if change.key.group.is_empty() && change.key.kind == "Secret" {
+        return plan.sensitive.body(&change.key).ok_or_else(|| {
+            StepFailure::plain(
+                "the plan does not carry this Secret's values (saved plans and revision records never hold them); nothing was sent",
+            )
+        });
+    }
+    change
+        .desired
+        .as_ref()
+        .ok_or_else(|| StepFailure::plain("the plan holds no object to apply"))
 }
 
 async fn server_side_apply(

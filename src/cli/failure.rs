@@ -99,7 +99,7 @@ fn code_and_hint(err: &OpsError) -> (i32, Option<String>) {
         OpsError::Policy(e) => policy_code(e),
         OpsError::Stale(StaleError::Cluster(ClusterError::Unreachable { .. })) => (exit::NETWORK, Some(NEW_PLAN_HINT)),
         OpsError::Stale(_) => (exit::GENERAL, Some(NEW_PLAN_HINT)),
-        OpsError::ReadPlan { .. } | OpsError::ReadBundle { .. } => (exit::NOT_FOUND, None),
+        OpsError::ReadPlan { .. } | OpsError::ReadBundle { .. } | OpsError::ReadFile { .. } => (exit::NOT_FOUND, None),
         OpsError::NotAPlan { .. } => (exit::VALIDATION, None),
         OpsError::BadSavedPlan(_) => (exit::VALIDATION, Some("make a new plan with `floe plan oci://... --out FILE`")),
         OpsError::NoLongerMatches(_) | OpsError::OutsideNamespace { .. } => (exit::GENERAL, Some(NEW_PLAN_HINT)),
@@ -115,6 +115,7 @@ fn code_and_hint(err: &OpsError) -> (i32, Option<String>) {
         OpsError::NoEarlierRevision => (exit::NOT_FOUND, Some("`floe history` lists the revisions")),
         OpsError::Revision(RevisionError::Foreign { .. }) | OpsError::RevisionModified { .. } => (exit::SIGNATURE, Some(MODIFIED_HINT)),
         OpsError::Revision(RevisionError::NeedsVerification { .. }) => (exit::GENERAL, None),
+        OpsError::SecretValuesUnavailable { .. } => (exit::VALIDATION, Some("put the credential back in the platform manifest (dev) or create the Secret yourself, then undo again")),
         OpsError::Export(_) => (exit::GENERAL, None),
         OpsError::OutNotEmpty { .. } => (exit::GENERAL, Some("export into an empty or new directory; floe replaces only a chart it exported itself")),
     };

@@ -20,7 +20,7 @@ impl Notes for StderrNotes {
 
     fn read_unverified(&self, reference: &ArtifactRef, digest: &str) {
         note(&format!(
-            "Reading the product from {reference} ({digest}); its signature is not checked here, nothing is deployed from it\n"
+            "Reading {reference} ({digest}); its signature is not checked here, nothing is deployed from it\n"
         ));
     }
 }

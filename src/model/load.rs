@@ -1,6 +1,8 @@
-//! Loading a product directory: floe.yaml, the manifest it names, and the
-//! settings layers merged for one environment.
+//! Loading a product directory: floe.yaml and the manifest it names (or
+//! the platform's compiled output), and the settings layers merged for one
+//! environment.
 
+use super::compiled::{self, COMPILED_FILE};
 use super::layers::{check_settings_layer, merge_settings, Layer};
 use super::parse::{parse_typed, parse_typed_keep};
 use super::{
@@ -44,27 +46,59 @@ impl LoadError {
     }
 }
 
+/// A platform manifest floe.yaml names by `oci://` reference, fetched by
+/// the caller: the model reads nothing but the product directory.
+#[derive(Debug, Clone)]
+pub struct RemoteManifest {
+    /// As floe.yaml writes it: `oci://registry/repository:tag`.
+    pub reference: String,
+    /// The digest of the artifact it was read from.
+    pub digest: String,
+    pub text: String,
+}
+
+/// What loading takes besides the directory and the environment.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Inputs<'a> {
+    /// `--image`: for workloads that name none.
+    pub image: Option<&'a str>,
+    /// The platform manifest, when floe.yaml names it by `oci://` reference.
+    pub manifest: Option<&'a RemoteManifest>,
+}
+
 /// Reads and type-checks the product in `dir` for `env`. Semantic rules are
 /// applied separately by [`super::validate::validate`].
 pub fn load(dir: &Path, env: Environment, image: Option<&str>) -> Result<Product, LoadError> {
-    let mut diags = Vec::new();
-    let spec_text = read_required(
+    load_with(
         dir,
-        SPEC_FILE,
-        "run floe in a product directory or pass it: `floe validate path/to/product --env dev`",
-    )?;
-    let spec: Option<FloeSpec> = parse_typed(SPEC_FILE, &spec_text, &mut diags);
-    let manifest = read_manifest(dir, spec.as_ref(), &mut diags)?;
-    let mut warnings = unknown_manifest_keys(&manifest);
-    let layers = settings_layers(dir, env, spec.as_ref(), &manifest, &mut diags)?;
+        env,
+        &Inputs {
+            image,
+            manifest: None,
+        },
+    )
+}
+
+/// [`load`] with everything loading takes. A directory without floe.yaml
+/// but with `compiled_artifacts.json` is the platform's compiled output
+/// (docs/platform-inputs.md).
+pub fn load_with(dir: &Path, env: Environment, inputs: &Inputs) -> Result<Product, LoadError> {
+    let mut diags = Vec::new();
+    let read = if !dir.join(SPEC_FILE).is_file() && dir.join(COMPILED_FILE).is_file() {
+        read_compiled(dir, &mut diags)?
+    } else {
+        read_spec(dir, inputs.manifest, &mut diags)?
+    };
+    let mut warnings = unknown_manifest_keys(&read.manifest);
+    let layers = settings_layers(dir, env, read.spec.as_ref(), &read.manifest, &mut diags)?;
     let settings = merge_settings(&layers, env, &mut diags);
-    let input_digest = input_digest(&spec_text, &manifest, &layers);
+    let input_digest = input_digest(&read.files, &layers);
 
     if diags.iter().any(Diagnostic::is_error) {
         return Err(LoadError::Invalid(diags));
     }
     // Both are Some when no error was recorded.
-    let (Some(spec), Some(settings)) = (spec, settings) else {
+    let (Some(spec), Some(settings)) = (read.spec, settings) else {
         return Err(LoadError::Invalid(diags));
     };
     warnings.extend(diags);
@@ -72,26 +106,87 @@ pub fn load(dir: &Path, env: Environment, image: Option<&str>) -> Result<Product
         dir: dir.to_path_buf(),
         env,
         spec,
-        manifest: manifest.manifest,
-        manifest_file: manifest.file,
+        spec_file: read.spec_file,
+        manifest: read.manifest.manifest,
+        manifest_file: read.manifest.file,
+        manifest_digest: read.manifest.digest,
         settings,
-        image_override: image.map(str::to_string),
+        image_override: inputs.image.map(str::to_string),
         warnings,
         input_digest,
     })
 }
 
-/// A digest of every file the product was read from (floe.yaml, the
-/// manifest, floe-deploy.yaml), each with its name: what a saved plan is
-/// bound to, so that a plan made from other files is never applied.
-fn input_digest(spec_text: &str, manifest: &ManifestInput, layers: &[Layer]) -> String {
+/// The spec and manifest as read, and each input's name and text for the
+/// input digest (floe-deploy.yaml is added from the settings layers).
+struct Read {
+    spec: Option<FloeSpec>,
+    spec_file: String,
+    manifest: ManifestInput,
+    files: Vec<(String, String)>,
+}
+
+/// floe.yaml and the platform manifest it names.
+fn read_spec(
+    dir: &Path,
+    remote: Option<&RemoteManifest>,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<Read, LoadError> {
+    let spec_text = read_required(
+        dir,
+        SPEC_FILE,
+        "run floe in a product directory (floe.yaml, or the platform's compiled_artifacts.json) or pass it: `floe validate path/to/product --env dev`",
+    )?;
+    let spec: Option<FloeSpec> = parse_typed(SPEC_FILE, &spec_text, diags);
+    let manifest = read_manifest(dir, spec.as_ref(), remote, diags)?;
+    let manifest_name = match &manifest.digest {
+        Some(digest) => format!("{}@{digest}", manifest.file),
+        None => manifest.file.clone(),
+    };
+    let files = vec![
+        (SPEC_FILE.to_string(), spec_text),
+        (manifest_name, manifest.text.clone()),
+    ];
+    Ok(Read {
+        spec,
+        spec_file: SPEC_FILE.to_string(),
+        manifest,
+        files,
+    })
+}
+
+/// The platform's compiled output: its FloeSpec and Manifest, mapped.
+fn read_compiled(dir: &Path, diags: &mut Vec<Diagnostic>) -> Result<Read, LoadError> {
+    let text = read_file(&dir.join(COMPILED_FILE), COMPILED_FILE)?;
+    let compiled = compiled::read(&text, diags);
+    let (spec, manifest) = match compiled {
+        Some(c) => (Some(c.spec), Some(c.manifest)),
+        None => (None, None),
+    };
+    Ok(Read {
+        spec,
+        spec_file: COMPILED_FILE.to_string(),
+        manifest: ManifestInput {
+            file: COMPILED_FILE.to_string(),
+            manifest,
+            text: String::new(),
+            digest: None,
+        },
+        files: vec![(COMPILED_FILE.to_string(), text)],
+    })
+}
+
+/// A digest of every input the product was read from (floe.yaml and the
+/// manifest, or the compiled output; floe-deploy.yaml), each with its name
+/// (an `oci://` manifest's with its digest): what a saved plan is bound
+/// to, so that a plan made from other inputs is never applied.
+fn input_digest(files: &[(String, String)], layers: &[Layer]) -> String {
     use sha2::{Digest, Sha256};
     let settings = layers.iter().find(|l| l.file == SETTINGS_FILE);
-    let files = [
-        (SPEC_FILE, Some(spec_text)),
-        (manifest.file.as_str(), Some(manifest.text.as_str())),
-        (SETTINGS_FILE, settings.map(|l| l.text.as_str())),
-    ];
+    let files = files
+        .iter()
+        .map(|(name, text)| (name.as_str(), Some(text.as_str())))
+        .chain([(SETTINGS_FILE, settings.map(|l| l.text.as_str()))]);
     let mut hasher = Sha256::new();
     for (name, text) in files {
         hasher.update(name.as_bytes());
@@ -105,19 +200,22 @@ fn input_digest(spec_text: &str, manifest: &ManifestInput, layers: &[Layer]) -> 
     format!("sha256:{}", hex::encode(hasher.finalize()))
 }
 
-/// The manifest as read: its file name as the user wrote it, the parsed
-/// manifest and its text (empty when not read).
+/// The manifest as read: its name as the user wrote it (a file, or an
+/// `oci://` reference), the parsed manifest, its text (empty when not
+/// read) and, fetched from a registry, its digest.
 struct ManifestInput {
     file: String,
     manifest: Option<Manifest>,
     text: String,
+    digest: Option<String>,
 }
 
 /// Reads the manifest floe.yaml names (by default `manifest.yaml`, which
-/// may be missing). An OCI reference is an error: deploying needs it local.
+/// may be missing); an `oci://` reference is the one the caller fetched.
 fn read_manifest(
     dir: &Path,
     spec: Option<&FloeSpec>,
+    remote: Option<&RemoteManifest>,
     diags: &mut Vec<Diagnostic>,
 ) -> Result<ManifestInput, LoadError> {
     let named = spec
@@ -130,12 +228,20 @@ fn read_manifest(
         file,
         manifest: None,
         text: String::new(),
+        digest: None,
     };
     if input.file.starts_with("oci://") {
-        diags.push(
-            Diagnostic::error(SPEC_FILE, "platform.manifest", format!("manifest reference {:?} is an OCI reference", input.file))
-                .with_hint("deploying from a local directory needs a local manifest: pull it next to floe.yaml and set `platform.manifest: ./manifest.yaml`"),
-        );
+        match remote.filter(|r| r.reference == input.file) {
+            Some(r) => {
+                input.text = r.text.clone();
+                input.digest = Some(r.digest.clone());
+                input.manifest = parse_typed::<Manifest>(&input.file, &input.text, diags);
+            }
+            None => diags.push(
+                Diagnostic::error(SPEC_FILE, "platform.manifest", format!("the platform manifest {:?} was not fetched", input.file))
+                    .with_hint("floe fetches an oci:// manifest where it reads the product (validate, render, plan, deploy, ...); pass the registry options those commands take"),
+            ),
+        }
         return Ok(input);
     }
     let path = dir.join(&input.file);

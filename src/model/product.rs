@@ -49,15 +49,20 @@ pub struct Product {
     pub dir: PathBuf,
     pub env: Environment,
     pub spec: FloeSpec,
+    /// Where the spec was read from: floe.yaml, or compiled_artifacts.json.
+    pub spec_file: String,
     pub manifest: Option<Manifest>,
-    /// The manifest's path as the user wrote it, for messages.
+    /// The manifest's path (or `oci://` reference) as the user wrote it,
+    /// for messages.
     pub manifest_file: String,
+    /// The manifest's artifact digest, when it was fetched from a registry.
+    pub manifest_digest: Option<String>,
     /// Merged settings: manifest `deployment:` ⊕ floe-deploy.yaml ⊕ overlays.
     pub settings: DeploySettings,
     /// Image given on the command line; wins over the settings file.
     pub image_override: Option<String>,
     /// Warnings met while loading (unknown manifest keys, ...).
     pub warnings: Vec<Diagnostic>,
-    /// Digest of the files the product was read from (`sha256:...`).
+    /// Digest of the inputs the product was read from (`sha256:...`).
     pub input_digest: String,
 }

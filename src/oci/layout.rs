@@ -2,7 +2,10 @@
 //! annotations, one titled layer per file) and the rules a pulled manifest
 //! must keep before any of its files is written (known media types, each
 //! once, titles that cannot escape the cache, size caps, the platform
-//! manifest floe.yaml names being the one carried). Docs: docs/oci-artifacts.md.
+//! manifest floe.yaml names being the one carried). Three kinds: a product
+//! (floe.yaml and its files), a product the platform compiled
+//! (compiled_artifacts.json), a platform manifest on its own.
+//! Docs: docs/oci-artifacts.md.
 
 use super::error::OciError;
 use super::reference::ArtifactRef;
@@ -12,8 +15,11 @@ use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path};
 
-/// `artifactType` of the manifest, as the floe platform pushes it.
+/// `artifactType` of a product's manifest, as the floe platform pushes it.
 pub const ARTIFACT_TYPE: &str = "application/vnd.floe.compiled-artifacts.v1+json";
+/// `artifactType` of a platform manifest published on its own, for
+/// floe.yaml's `platform.manifest: oci://...`.
+pub const MANIFEST_ARTIFACT_TYPE: &str = "application/vnd.floe.manifest.v1+yaml";
 pub const EMPTY_CONFIG_MEDIA_TYPE: &str = "application/vnd.oci.empty.v1+json";
 pub(crate) const EMPTY_CONFIG: &[u8] = b"{}";
 /// Layer media types, one file each (titled with its file name).
@@ -25,14 +31,17 @@ pub const TITLE: &str = "org.opencontainers.image.title";
 pub const PRODUCT_NAME: &str = "io.floe.product.name";
 pub const PRODUCT_VERSION: &str = "io.floe.product.version";
 pub const ARTIFACTS_VERSION: &str = "io.floe.artifacts.version";
+/// The name and version of a platform manifest artifact (its `metadata`).
+pub const MANIFEST_NAME: &str = "io.floe.manifest.name";
+pub const MANIFEST_VERSION: &str = "io.floe.manifest.version";
 /// A base64 Sigstore bundle signing the artifact's layers.
 pub const SIGNATURE_BUNDLE: &str = "dev.floe.signature.bundle";
-pub const COMPILED_FILE: &str = "compiled_artifacts.json";
+pub const COMPILED_FILE: &str = crate::model::compiled::COMPILED_FILE;
 pub(crate) const SPEC_FILE: &str = "floe.yaml";
 pub const SETTINGS_FILE: &str = "floe-deploy.yaml";
 /// What `floe artifact push` writes into `io.floe.artifacts.version` when the
 /// product has no compiled artifact of its own.
-pub const FLOE_ARTIFACTS_VERSION: &str = "0.10.0";
+pub const FLOE_ARTIFACTS_VERSION: &str = crate::model::compiled::KNOWN_VERSION;
 /// The largest layer floe accepts: product files are small, and a
 /// registry's size claim must not make floe allocate or store gigabytes.
 pub const MAX_LAYER_BYTES: i64 = 16 << 20;
@@ -52,7 +61,48 @@ pub struct ArtifactManifest {
     pub annotations: Option<BTreeMap<String, String>>,
 }
 
+/// What an artifact holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArtifactKind {
+    /// A product: floe.yaml, its platform manifest, floe-deploy.yaml.
+    Product,
+    /// A product as the platform's compile step wrote it:
+    /// compiled_artifacts.json (and floe-deploy.yaml when published with one).
+    Compiled,
+    /// A platform manifest on its own.
+    PlatformManifest,
+}
+
+impl ArtifactKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            ArtifactKind::Product => "a product (floe.yaml and its files)",
+            ArtifactKind::Compiled => "a product compiled by the floe platform",
+            ArtifactKind::PlatformManifest => "a platform manifest",
+        }
+    }
+}
+
 impl ArtifactManifest {
+    /// What the artifact holds (its layout is checked when it is parsed).
+    pub fn kind(&self) -> ArtifactKind {
+        let has = |media_type: &str| self.layers.iter().any(|l| l.media_type == media_type);
+        if self.artifact_type.as_deref() == Some(MANIFEST_ARTIFACT_TYPE) {
+            ArtifactKind::PlatformManifest
+        } else if has(SPEC_MEDIA_TYPE) {
+            ArtifactKind::Product
+        } else {
+            ArtifactKind::Compiled
+        }
+    }
+
+    /// Whether it carries deployment settings (floe-deploy.yaml).
+    pub fn has_settings(&self) -> bool {
+        self.layers
+            .iter()
+            .any(|l| l.media_type == SETTINGS_MEDIA_TYPE)
+    }
+
     pub fn annotation(&self, key: &str) -> Option<&str> {
         self.annotations
             .as_ref()
@@ -115,12 +165,13 @@ pub(crate) fn parse_manifest(
             reference: reference.to_string(),
             message: format!("its manifest is not an OCI image manifest: {e}"),
         })?;
-    if manifest.artifact_type.as_deref() != Some(ARTIFACT_TYPE) {
+    let artifact_type = manifest.artifact_type.as_deref();
+    if artifact_type != Some(ARTIFACT_TYPE) && artifact_type != Some(MANIFEST_ARTIFACT_TYPE) {
         return Err(OciError::NotAnArtifact {
             reference: reference.to_string(),
             message: format!(
-                "artifactType is {:?}, expected {ARTIFACT_TYPE}",
-                manifest.artifact_type.as_deref().unwrap_or("(none)")
+                "artifactType is {:?}, expected {ARTIFACT_TYPE} (a product) or {MANIFEST_ARTIFACT_TYPE} (a platform manifest)",
+                artifact_type.unwrap_or("(none)")
             ),
         });
     }
@@ -176,10 +227,24 @@ fn check_layout(reference: &ArtifactRef, manifest: &ArtifactManifest) -> Result<
             _ => {}
         }
     }
-    if !seen.contains(SPEC_MEDIA_TYPE) {
-        return Err(bad("it has no floe.yaml layer".into()));
+    let what = match manifest.kind() {
+        ArtifactKind::PlatformManifest => {
+            (seen.len() != 1 || !seen.contains(PLATFORM_MANIFEST_MEDIA_TYPE)).then_some(
+                "a platform manifest artifact holds one platform manifest layer and nothing else",
+            )
+        }
+        ArtifactKind::Product => None,
+        ArtifactKind::Compiled if !seen.contains(COMPILED_MEDIA_TYPE) => {
+            Some("it has neither a floe.yaml nor a compiled_artifacts.json layer")
+        }
+        ArtifactKind::Compiled => seen
+            .contains(PLATFORM_MANIFEST_MEDIA_TYPE)
+            .then_some("it carries a platform manifest but no floe.yaml to name it"),
+    };
+    match what {
+        Some(message) => Err(bad(message.into())),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// What a known layer media type says about the layer's file name.
@@ -203,12 +268,16 @@ fn layer_name_rule(media_type: &str) -> Option<LayerName> {
 
 /// The platform manifest floe will read is the one the artifact carries:
 /// floe.yaml's `platform.manifest` (default `manifest.yaml`) must name the
-/// platform manifest layer, never a file outside the cache.
+/// platform manifest layer, never a file outside the cache. (A platform
+/// manifest artifact has no floe.yaml to name it.)
 pub(crate) fn check_platform_manifest_path(
     reference: &ArtifactRef,
     dir: &Path,
     manifest: &ArtifactManifest,
 ) -> Result<(), OciError> {
+    if manifest.kind() == ArtifactKind::PlatformManifest {
+        return Ok(());
+    }
     let spec = std::fs::read_to_string(dir.join(SPEC_FILE)).unwrap_or_default();
     let spec: serde_json::Value = serde_norway::from_str(&spec).unwrap_or_default();
     let carried = manifest

@@ -5,7 +5,10 @@
 //! An artifact is an OCI image manifest of artifact type
 //! [`ARTIFACT_TYPE`] with an empty config and one layer per product file
 //! (floe.yaml, the platform manifest it names, floe-deploy.yaml, the compiled
-//! artifact), each titled with its file name; docs/oci-artifacts.md.
+//! artifact), each titled with its file name; or the platform's compiled
+//! output alone (compiled_artifacts.json, optionally floe-deploy.yaml); or,
+//! of type [`MANIFEST_ARTIFACT_TYPE`], a platform manifest on its own;
+//! docs/oci-artifacts.md.
 //!
 //! Where each concern lives, and where trust is decided:
 //! - `reference`: `oci://` references;
@@ -35,12 +38,12 @@ pub use cache::PulledArtifact;
 pub use credentials::Credentials;
 pub use error::OciError;
 pub use layout::{
-    sha256_digest, ArtifactManifest, ARTIFACTS_VERSION, ARTIFACT_TYPE, COMPILED_FILE,
-    COMPILED_MEDIA_TYPE, EMPTY_CONFIG_MEDIA_TYPE, FLOE_ARTIFACTS_VERSION, MAX_LAYER_BYTES,
-    PLATFORM_MANIFEST_MEDIA_TYPE, PRODUCT_NAME, PRODUCT_VERSION, SETTINGS_FILE,
-    SETTINGS_MEDIA_TYPE, SIGNATURE_BUNDLE, SPEC_MEDIA_TYPE, TITLE,
+    sha256_digest, ArtifactKind, ArtifactManifest, ARTIFACTS_VERSION, ARTIFACT_TYPE, COMPILED_FILE,
+    COMPILED_MEDIA_TYPE, EMPTY_CONFIG_MEDIA_TYPE, FLOE_ARTIFACTS_VERSION, MANIFEST_ARTIFACT_TYPE,
+    MANIFEST_NAME, MANIFEST_VERSION, MAX_LAYER_BYTES, PLATFORM_MANIFEST_MEDIA_TYPE, PRODUCT_NAME,
+    PRODUCT_VERSION, SETTINGS_FILE, SETTINGS_MEDIA_TYPE, SIGNATURE_BUNDLE, SPEC_MEDIA_TYPE, TITLE,
 };
-pub use package::{prepare, PreparedArtifact};
+pub use package::{prepare, prepare_compiled, prepare_platform_manifest, PreparedArtifact};
 pub use policy::{Enforcement, IdentityRule, Policy, PolicyError, PolicySpec};
 pub use reference::ArtifactRef;
 pub use registry::{Registry, RegistryOptions};

@@ -1,12 +1,14 @@
-//! Packing a product directory as an artifact, ready to push: the files
-//! `floe deploy` needs, one layer each, and the manifest naming them.
+//! Packing an artifact, ready to push: a product directory (the files
+//! `floe deploy` needs, one layer each), the platform's compiled output,
+//! or a platform manifest on its own; and the manifest naming the layers.
 
 use super::error::OciError;
 use super::layout::{
     plain_relative_path, sha256_digest, ArtifactManifest, ARTIFACTS_VERSION, ARTIFACT_TYPE,
     COMPILED_FILE, COMPILED_MEDIA_TYPE, EMPTY_CONFIG, EMPTY_CONFIG_MEDIA_TYPE,
-    FLOE_ARTIFACTS_VERSION, PLATFORM_MANIFEST_MEDIA_TYPE, PRODUCT_NAME, PRODUCT_VERSION,
-    SETTINGS_FILE, SETTINGS_MEDIA_TYPE, SIGNATURE_BUNDLE, SPEC_FILE, SPEC_MEDIA_TYPE, TITLE,
+    FLOE_ARTIFACTS_VERSION, MANIFEST_ARTIFACT_TYPE, MANIFEST_NAME, MANIFEST_VERSION,
+    PLATFORM_MANIFEST_MEDIA_TYPE, PRODUCT_NAME, PRODUCT_VERSION, SETTINGS_FILE,
+    SETTINGS_MEDIA_TYPE, SIGNATURE_BUNDLE, SPEC_FILE, SPEC_MEDIA_TYPE, TITLE,
 };
 use oci_client::manifest::{OciDescriptor, OCI_IMAGE_MEDIA_TYPE};
 use std::collections::BTreeMap;
@@ -24,35 +26,90 @@ pub struct PreparedArtifact {
 type LayerFile = (&'static str, String, Vec<u8>);
 
 /// Packs what `floe deploy` needs from a product directory: floe.yaml, the
-/// platform manifest it names, floe-deploy.yaml (when present) and the
-/// compiled artifact (`compiled_artifacts.json`, generated from floe.yaml
-/// when the product has none). `bundle` is a base64 Sigstore bundle to
+/// platform manifest it names (`manifest_file`; `None` for one it names by
+/// `oci://` reference, which the deploy fetches), floe-deploy.yaml (when
+/// present) and the compiled artifact (`compiled_artifacts.json`,
+/// generated from floe.yaml when the product has none). `bundle` is a base64 Sigstore bundle to
 /// carry in the `dev.floe.signature.bundle` annotation.
 pub fn prepare(
     dir: &Path,
     product_name: &str,
     product_version: &str,
-    manifest_file: &str,
+    manifest_file: Option<&str>,
     bundle: Option<&str>,
 ) -> Result<PreparedArtifact, OciError> {
-    let manifest_name = plain_relative_path(manifest_file).ok_or_else(|| OciError::Product {
-        message: format!(
-            "floe.yaml's platform.manifest {manifest_file:?} is outside the product directory; an artifact carries the product directory only"
-        ),
-    })?;
+    let manifest_name = manifest_file
+        .map(|file| {
+            plain_relative_path(file).ok_or_else(|| OciError::Product {
+                message: format!(
+                    "floe.yaml's platform.manifest {file:?} is outside the product directory; an artifact carries the product directory only"
+                ),
+            })
+        })
+        .transpose()?;
     let compiled = compiled_artifact(dir, product_name, product_version)?;
-    let mut annotations: BTreeMap<String, String> = [
-        (PRODUCT_NAME.to_string(), product_name.to_string()),
-        (PRODUCT_VERSION.to_string(), product_version.to_string()),
-        (ARTIFACTS_VERSION.to_string(), artifacts_version(&compiled)),
-    ]
-    .into_iter()
-    .collect();
+    let annotations = product_annotations((product_name, product_version), &compiled, bundle);
+    let files = layer_files(dir, compiled, manifest_name)?;
+    Ok(packed(ARTIFACT_TYPE, files, annotations))
+}
+
+/// Packs the platform's compiled output (`compiled`, the bytes of a
+/// compiled_artifacts.json) as the platform's registry artifacts hold it,
+/// with `settings` (a floe-deploy.yaml) as a second layer when given.
+pub fn prepare_compiled(
+    compiled: Vec<u8>,
+    settings: Option<Vec<u8>>,
+    (product_name, product_version): (&str, &str),
+    bundle: Option<&str>,
+) -> PreparedArtifact {
+    let annotations = product_annotations((product_name, product_version), &compiled, bundle);
+    let mut files: Vec<LayerFile> =
+        vec![(COMPILED_MEDIA_TYPE, COMPILED_FILE.to_string(), compiled)];
+    if let Some(bytes) = settings {
+        files.push((SETTINGS_MEDIA_TYPE, SETTINGS_FILE.to_string(), bytes));
+    }
+    packed(ARTIFACT_TYPE, files, annotations)
+}
+
+/// Packs a platform manifest on its own, for products whose floe.yaml
+/// names it as `platform.manifest: oci://...`.
+pub fn prepare_platform_manifest(
+    manifest: Vec<u8>,
+    (name, version): (&str, &str),
+    bundle: Option<&str>,
+) -> PreparedArtifact {
+    let files = vec![(
+        PLATFORM_MANIFEST_MEDIA_TYPE,
+        crate::model::DEFAULT_MANIFEST_FILE.to_string(),
+        manifest,
+    )];
+    let annotations = annotations([(MANIFEST_NAME, name), (MANIFEST_VERSION, version)], bundle);
+    packed(MANIFEST_ARTIFACT_TYPE, files, annotations)
+}
+
+/// A product artifact's annotations: its name and version, and the
+/// version of its compiled output.
+fn product_annotations(
+    (name, version): (&str, &str),
+    compiled: &[u8],
+    bundle: Option<&str>,
+) -> BTreeMap<String, String> {
+    let mut annotations = annotations([(PRODUCT_NAME, name), (PRODUCT_VERSION, version)], bundle);
+    annotations.insert(ARTIFACTS_VERSION.to_string(), artifacts_version(compiled));
+    annotations
+}
+
+/// What an artifact says it is (its name and version annotations), and
+/// the Sigstore bundle it carries.
+fn annotations(named: [(&str, &str); 2], bundle: Option<&str>) -> BTreeMap<String, String> {
+    let mut annotations: BTreeMap<String, String> = named
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     if let Some(b) = bundle {
         annotations.insert(SIGNATURE_BUNDLE.to_string(), b.to_string());
     }
-    let files = layer_files(dir, compiled, manifest_name)?;
-    Ok(packed(files, annotations))
+    annotations
 }
 
 /// The product's `compiled_artifacts.json`, or a minimal one naming it.
@@ -87,23 +144,20 @@ fn artifacts_version(compiled: &[u8]) -> String {
 fn layer_files(
     dir: &Path,
     compiled: Vec<u8>,
-    manifest_name: String,
+    manifest_name: Option<String>,
 ) -> Result<Vec<LayerFile>, OciError> {
     let read = |name: &str| {
         let path = dir.join(name);
         std::fs::read(&path).map_err(|e| OciError::io(&path, e))
     };
-    let spec = read(SPEC_FILE)?;
-    let platform_manifest = read(&manifest_name)?;
     let mut files: Vec<LayerFile> = vec![
         (COMPILED_MEDIA_TYPE, COMPILED_FILE.to_string(), compiled),
-        (SPEC_MEDIA_TYPE, SPEC_FILE.to_string(), spec),
-        (
-            PLATFORM_MANIFEST_MEDIA_TYPE,
-            manifest_name,
-            platform_manifest,
-        ),
+        (SPEC_MEDIA_TYPE, SPEC_FILE.to_string(), read(SPEC_FILE)?),
     ];
+    if let Some(name) = manifest_name {
+        let platform_manifest = read(&name)?;
+        files.push((PLATFORM_MANIFEST_MEDIA_TYPE, name, platform_manifest));
+    }
     if let Some(bytes) = read_optional(dir, SETTINGS_FILE)? {
         files.push((SETTINGS_MEDIA_TYPE, SETTINGS_FILE.to_string(), bytes));
     }
@@ -120,7 +174,11 @@ fn read_optional(dir: &Path, name: &str) -> Result<Option<Vec<u8>>, OciError> {
 }
 
 /// The manifest of `files` (one titled layer each) and their bytes.
-fn packed(files: Vec<LayerFile>, annotations: BTreeMap<String, String>) -> PreparedArtifact {
+fn packed(
+    artifact_type: &str,
+    files: Vec<LayerFile>,
+    annotations: BTreeMap<String, String>,
+) -> PreparedArtifact {
     let mut layers = Vec::new();
     let mut blobs = Vec::new();
     for (media_type, title, bytes) in files {
@@ -136,7 +194,7 @@ fn packed(files: Vec<LayerFile>, annotations: BTreeMap<String, String>) -> Prepa
     let manifest = ArtifactManifest {
         schema_version: 2,
         media_type: Some(OCI_IMAGE_MEDIA_TYPE.to_string()),
-        artifact_type: Some(ARTIFACT_TYPE.to_string()),
+        artifact_type: Some(artifact_type.to_string()),
         config: OciDescriptor {
             media_type: EMPTY_CONFIG_MEDIA_TYPE.to_string(),
             digest: sha256_digest(EMPTY_CONFIG),
@@ -157,7 +215,7 @@ mod tests {
     #[test]
     fn prepared_artifact_has_the_platform_layout() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/minimal");
-        let a = prepare(&dir, "p", "1.0.0", "manifest.yaml", None).unwrap();
+        let a = prepare(&dir, "p", "1.0.0", Some("manifest.yaml"), None).unwrap();
         assert_eq!(a.manifest.artifact_type.as_deref(), Some(ARTIFACT_TYPE));
         assert_eq!(
             a.manifest.media_type.as_deref(),
@@ -176,7 +234,7 @@ mod tests {
         );
         assert_eq!(a.manifest.annotation(PRODUCT_NAME), Some("p"));
         assert_eq!(a.manifest.annotation(ARTIFACTS_VERSION), Some("0.10.0"));
-        let err = prepare(&dir, "p", "1", "../platform/manifest.yaml", None)
+        let err = prepare(&dir, "p", "1", Some("../platform/manifest.yaml"), None)
             .unwrap_err()
             .to_string();
         assert!(err.contains("outside the product directory"), "{err}");

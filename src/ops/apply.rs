@@ -2,6 +2,7 @@
 //! check, then the apply session (lock, revision, apply, rollback).
 
 use super::artifact::{self, Access, Fetched};
+use super::platform_manifest::FetchedManifest;
 use super::prepare::absolute;
 use super::OpsError;
 use crate::apply::session::{self, SessionError, SessionOptions, SessionReport};
@@ -56,6 +57,23 @@ impl Origin {
             pinned: Some(fetched.plan_source()),
             access: access.clone(),
         }
+    }
+
+    /// With the platform manifest fetched from a registry: the revision
+    /// records its digest, and its signature check beside the product's.
+    pub fn with_manifest(mut self, manifest: Option<&FetchedManifest>) -> Origin {
+        let Some(m) = manifest else {
+            return self;
+        };
+        self.source = format!("{}; platform manifest {}", self.source, m.pinned());
+        if let Some(checked) = m.signature() {
+            let manifest = format!("platform manifest {checked}");
+            self.signature = Some(match self.signature.take() {
+                Some(product) => format!("{product}; {manifest}"),
+                None => manifest,
+            });
+        }
+        self
     }
 
     /// An artifact's tag must still point at what was planned and verified.

@@ -2,12 +2,12 @@
 //! the signature policy, check that a tag has not moved, and the `floe
 //! artifact` use cases (push, pull, payload, verify).
 
-use super::prepare::load_valid_everywhere;
+use super::pack::Packed;
 use super::OpsError;
-use crate::model::{Diagnostic, Environment};
+use crate::model::Environment;
 use crate::oci::{
-    self, ArtifactManifest, ArtifactRef, Enforcement, Policy, PulledArtifact, Registry,
-    RegistryOptions, Verification, VerifyResult,
+    self, ArtifactKind, ArtifactManifest, ArtifactRef, Enforcement, OciError, Policy,
+    PulledArtifact, Registry, RegistryOptions, Verification, VerifyResult,
 };
 use crate::plan::PlanSource;
 use std::path::{Path, PathBuf};
@@ -59,10 +59,42 @@ pub async fn fetch(
     env: Environment,
     access: &Access,
 ) -> Result<Fetched, OpsError> {
+    fetch_kind(reference, pinned, env, access, &PRODUCT_KINDS).await
+}
+
+/// The kinds of artifact a product deploys from.
+const PRODUCT_KINDS: [ArtifactKind; 2] = [ArtifactKind::Product, ArtifactKind::Compiled];
+
+/// [`fetch`] for a platform manifest published on its own (floe.yaml's
+/// `platform.manifest: oci://...`): the same registry, cache, credentials
+/// and signature policy; its own signature is checked.
+pub async fn fetch_platform_manifest(
+    reference: &ArtifactRef,
+    env: Environment,
+    access: &Access,
+) -> Result<Fetched, OpsError> {
+    fetch_kind(
+        reference,
+        None,
+        env,
+        access,
+        &[ArtifactKind::PlatformManifest],
+    )
+    .await
+}
+
+async fn fetch_kind(
+    reference: &ArtifactRef,
+    pinned: Option<&str>,
+    env: Environment,
+    access: &Access,
+    kinds: &[ArtifactKind],
+) -> Result<Fetched, OpsError> {
     let policy = policy_for(access, env)?;
     let registry = Registry::for_ref(reference, &access.registry)?;
     let (digest, manifest, verification) =
         resolve_and_verify(&registry, reference, pinned, &policy).await?;
+    check_kind(reference, &manifest, kinds)?;
     if let (VerifyResult::Failed { reason }, Enforcement::Enforce) =
         (&verification.result, verification.enforcement)
     {
@@ -80,6 +112,25 @@ pub async fn fetch(
         verification,
         policy: policy.origin,
     })
+}
+
+/// Refuses an artifact of another kind than asked for, before any layer
+/// is downloaded.
+fn check_kind(
+    reference: &ArtifactRef,
+    manifest: &ArtifactManifest,
+    kinds: &[ArtifactKind],
+) -> Result<(), OpsError> {
+    let kind = manifest.kind();
+    if kinds.contains(&kind) {
+        return Ok(());
+    }
+    let wanted: Vec<&str> = kinds.iter().map(|k| k.describe()).collect();
+    Err(OciError::NotAnArtifact {
+        reference: reference.to_string(),
+        message: format!("it holds {}, not {}", kind.describe(), wanted.join(" or ")),
+    }
+    .into())
 }
 
 /// The digest `reference` points at (or `pinned`), its manifest, and what
@@ -150,53 +201,6 @@ pub async fn verify(
         policy: policy.origin,
         verification,
     })
-}
-
-/// A product packed as an artifact, ready to push.
-pub struct Packed {
-    pub prepared: oci::PreparedArtifact,
-    pub name: String,
-    pub version: String,
-    /// Warnings of the product's validation (every environment).
-    pub warnings: Vec<Diagnostic>,
-}
-
-/// The product in `dir` packed as an artifact (validated for every
-/// environment: an artifact is only worth publishing when it deploys
-/// everywhere), carrying `bundle` in its annotation when given.
-pub fn pack(dir: &Path, bundle: Option<&Path>) -> Result<Packed, OpsError> {
-    let (product, warnings) = load_valid_everywhere(dir)?;
-    let bundle_b64 = match bundle {
-        Some(path) => {
-            use base64::Engine;
-            let bytes = std::fs::read(path).map_err(|source| OpsError::ReadBundle {
-                path: path.to_path_buf(),
-                source,
-            })?;
-            Some(base64::engine::general_purpose::STANDARD.encode(bytes))
-        }
-        None => None,
-    };
-    let name = product.spec.metadata.name.clone();
-    let version = product.spec.metadata.version.clone();
-    let prepared = oci::prepare(
-        dir,
-        &name,
-        &version,
-        &product.manifest_file,
-        bundle_b64.as_deref(),
-    )?;
-    Ok(Packed {
-        prepared,
-        name,
-        version,
-        warnings,
-    })
-}
-
-/// The bytes a Sigstore bundle must sign for a packed artifact.
-pub fn payload(packed: &Packed) -> Vec<u8> {
-    oci::signed_payload(&packed.prepared.manifest.layer_triples())
 }
 
 /// Pushes a packed artifact; returns the reference pinned to its digest.

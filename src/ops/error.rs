@@ -67,6 +67,12 @@ pub enum OpsError {
         source: std::io::Error,
     },
     #[error("cannot read {}", .path.display())]
+    ReadFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read {}", .path.display())]
     ReadBundle {
         path: PathBuf,
         #[source]
@@ -78,7 +84,7 @@ pub enum OpsError {
         #[source]
         source: std::io::Error,
     },
-    #[error("--image cannot be combined with an artifact ({reference}): an artifact deploys exactly what was published")]
+    #[error("--image cannot be combined with an artifact that carries its deployment settings ({reference}): an artifact deploys exactly what was published")]
     ImageWithArtifact { reference: String },
     #[error("refusing {reference} ({digest}): {reason}")]
     SignatureRefused {
@@ -112,6 +118,8 @@ pub enum OpsError {
         "revision {number} is not applied: {reason}; the record was modified after floe wrote it"
     )]
     RevisionModified { number: u64, reason: String },
+    #[error("cannot go back to revision {revision}: {reason}")]
+    SecretValuesUnavailable { revision: u64, reason: String },
     #[error("the lock on {namespace} is live: {holder} holds it (since {since}) and renews it; an apply may be running")]
     LockLive {
         namespace: String,

@@ -4,7 +4,7 @@
 use super::artifact::{self, Access, Fetched};
 use super::prepare::prepare;
 use super::source::artifact_reference;
-use super::OpsError;
+use super::{platform_manifest, OpsError};
 use crate::export::{self, Chart, EXPORTED_BY};
 use crate::model::{Diagnostic, Environment};
 use crate::oci::ArtifactRef;
@@ -35,12 +35,16 @@ pub struct Exported {
 /// floe exported before (whose files are replaced).
 pub async fn helm(request: &ExportRequest<'_>, access: &Access) -> Result<Exported, OpsError> {
     check_out_dir(request.out)?;
-    let (dir, fetched) = resolve(request, access).await?;
+    let (dir, mut fetched) = resolve(request, access).await?;
     let mut sets = Vec::new();
     let mut warnings: Vec<Diagnostic> = Vec::new();
     let mut description = None;
     for env in request.environments {
-        let prepared = prepare(&dir, *env, request.image)?;
+        // The platform manifest too: verified under each environment's policy.
+        let manifest = platform_manifest::fetch_verified(&dir, *env, access).await?;
+        let inputs = platform_manifest::inputs(request.image, &manifest);
+        let prepared = prepare(&dir, *env, &inputs)?;
+        fetched.extend(manifest.and_then(|m| m.fetched));
         for warning in prepared.warnings {
             if !warnings.contains(&warning) {
                 warnings.push(warning);
@@ -69,16 +73,16 @@ async fn resolve(
     let Some(text) = artifact_reference(request.source) else {
         return Ok((request.source.to_path_buf(), Vec::new()));
     };
-    if request.image.is_some() {
-        return Err(OpsError::ImageWithArtifact {
-            reference: text.to_string(),
-        });
-    }
     let reference = ArtifactRef::parse(text)?;
     let mut fetched: Vec<Fetched> = Vec::new();
     for env in request.environments {
         let pinned = fetched.first().map(|f| f.pulled.digest.clone());
         fetched.push(artifact::fetch(&reference, pinned.as_deref(), *env, access).await?);
+    }
+    if request.image.is_some() && fetched.iter().any(|f| f.pulled.manifest.has_settings()) {
+        return Err(OpsError::ImageWithArtifact {
+            reference: text.to_string(),
+        });
     }
     let dir = fetched
         .first()

@@ -4,7 +4,7 @@
 use super::apply::Origin;
 use super::artifact::{Access, Fetched};
 use super::prepare::absolute;
-use super::{connect, prepare, source, ClusterTarget, Notes, OpsError};
+use super::{connect, platform_manifest, prepare, source, ClusterTarget, Notes, OpsError};
 use crate::cluster::Cluster;
 use crate::model::Environment;
 use crate::model::Product;
@@ -39,7 +39,12 @@ pub async fn plan_product(request: &PlanRequest, notes: &dyn Notes) -> Result<Pl
     let env = request.environment;
     let image = request.image.as_deref();
     let source = source::resolve(&request.source, env, image, &request.access, notes).await?;
-    let prepared = prepare::prepare(&source.dir, env, image)?;
+    let manifest = platform_manifest::fetch_verified(&source.dir, env, &request.access).await?;
+    if let Some(m) = &manifest {
+        m.note(notes);
+    }
+    let inputs = platform_manifest::inputs(image, &manifest);
+    let prepared = prepare::prepare(&source.dir, env, &inputs)?;
     notes.warnings(&prepared.warnings);
     let cluster = connect(&request.cluster).await?;
     let fetched = source.fetched.as_ref();
@@ -48,7 +53,8 @@ pub async fn plan_product(request: &PlanRequest, notes: &dyn Notes) -> Result<Pl
     let origin = match fetched {
         Some(fetched) => Origin::of_artifact(fetched, &request.access),
         None => Origin::of_directory(&prepared.product),
-    };
+    }
+    .with_manifest(manifest.as_ref());
     Ok(Planned {
         cluster,
         plan,

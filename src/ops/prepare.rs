@@ -3,7 +3,7 @@
 
 use super::OpsError;
 use crate::graph::Graph;
-use crate::model::{self, Diagnostic, Environment, Product};
+use crate::model::{self, Diagnostic, Environment, Inputs, Product};
 use crate::render::{self, DesiredSet};
 use std::path::{Path, PathBuf};
 
@@ -21,9 +21,9 @@ pub struct Prepared {
 pub fn load_valid(
     dir: &Path,
     env: Environment,
-    image: Option<&str>,
+    inputs: &Inputs,
 ) -> Result<(Product, Vec<Diagnostic>), OpsError> {
-    let product = model::load(dir, env, image)?;
+    let product = model::load_with(dir, env, inputs)?;
     let diagnostics = model::validate::validate(&product);
     if diagnostics.iter().any(Diagnostic::is_error) {
         return Err(OpsError::Invalid { diagnostics });
@@ -36,9 +36,9 @@ pub fn load_valid(
 pub fn desired(
     dir: &Path,
     env: Environment,
-    image: Option<&str>,
+    inputs: &Inputs,
 ) -> Result<(DesiredSet, Vec<Diagnostic>), OpsError> {
-    let (product, warnings) = load_valid(dir, env, image)?;
+    let (product, warnings) = load_valid(dir, env, inputs)?;
     let desired = render::render(&product);
     // A product whose objects depend on each other in a circle is not valid.
     graph_of(&desired)?;
@@ -46,8 +46,8 @@ pub fn desired(
 }
 
 /// [`load_valid`], rendered and ordered.
-pub fn prepare(dir: &Path, env: Environment, image: Option<&str>) -> Result<Prepared, OpsError> {
-    let (product, warnings) = load_valid(dir, env, image)?;
+pub fn prepare(dir: &Path, env: Environment, inputs: &Inputs) -> Result<Prepared, OpsError> {
+    let (product, warnings) = load_valid(dir, env, inputs)?;
     let desired = render::render(&product);
     let graph = graph_of(&desired)?;
     Ok(Prepared {
@@ -70,11 +70,25 @@ pub fn graph_of(desired: &DesiredSet) -> Result<Graph, OpsError> {
 /// The product validated for every environment (an artifact must deploy
 /// everywhere). Each problem is reported once, even when environments share
 /// it. Returns the dev product and the warnings.
-pub fn load_valid_everywhere(dir: &Path) -> Result<(Product, Vec<Diagnostic>), OpsError> {
+pub fn load_valid_everywhere(
+    dir: &Path,
+    inputs: &Inputs,
+) -> Result<(Product, Vec<Diagnostic>), OpsError> {
+    load_checked_everywhere(dir, inputs, |_| true)
+}
+
+/// [`load_valid_everywhere`], counting only the problems `counts` keeps
+/// (one the deploy settles, such as the image of an artifact that names
+/// none, is left out).
+pub fn load_checked_everywhere(
+    dir: &Path,
+    inputs: &Inputs,
+    counts: impl Fn(&Diagnostic) -> bool,
+) -> Result<(Product, Vec<Diagnostic>), OpsError> {
     let mut all: Vec<Diagnostic> = Vec::new();
     let mut dev = None;
     for env in Environment::ALL {
-        let diagnostics = match model::load(dir, env, None) {
+        let diagnostics = match model::load_with(dir, env, inputs) {
             Ok(product) => {
                 let diagnostics = model::validate::validate(&product);
                 if env == Environment::Dev {
@@ -85,7 +99,7 @@ pub fn load_valid_everywhere(dir: &Path) -> Result<(Product, Vec<Diagnostic>), O
             Err(model::LoadError::Invalid(diagnostics)) => diagnostics,
             Err(other) => return Err(OpsError::Load(other)),
         };
-        for d in diagnostics {
+        for d in diagnostics.into_iter().filter(|d| counts(d)) {
             if !all.contains(&d) {
                 all.push(d);
             }

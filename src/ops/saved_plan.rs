@@ -6,6 +6,7 @@
 
 use super::apply::Origin;
 use super::artifact::{self, Access, Fetched};
+use super::platform_manifest::{self, FetchedManifest};
 use super::prepare::load_valid;
 use super::{connect, ClusterTarget, Notes, OpsError};
 use crate::apply::session::Recheck;
@@ -14,7 +15,8 @@ use crate::kinds;
 use crate::model::{Diagnostic, Environment};
 use crate::oci::ArtifactRef;
 use crate::plan::fresh::{self, StaleError};
-use crate::plan::{floe_version, Binding, BoundOptions, Plan, PlanSource, FORMAT_VERSION};
+use crate::plan::sensitive::Sensitive;
+use crate::plan::{floe_version, redact, Binding, BoundOptions, Plan, PlanSource, FORMAT_VERSION};
 use crate::render::{self, DesiredSet};
 use std::collections::HashMap;
 use std::path::Path;
@@ -50,6 +52,7 @@ struct Rendered {
     desired: DesiredSet,
     origin: Origin,
     fetched: Option<Fetched>,
+    manifest: Option<FetchedManifest>,
     warnings: Vec<Diagnostic>,
 }
 
@@ -67,12 +70,19 @@ pub async fn open(
     fresh::check_fresh(&cluster, &plan)
         .await
         .map_err(OpsError::Stale)?;
+    let mut plan = plan;
     let rendered = match &plan.source {
         Some(source) => reverify(&plan, &binding, source, access).await?,
-        None => rerender(&plan, &binding, path)?,
+        None => rerender(&plan, &binding, path, access).await?,
     };
+    // A saved plan holds no Secret values: they come from the source,
+    // rendered again to exactly the plan's bodies.
+    plan.sensitive = Sensitive::of(&rendered.desired);
     if let Some(fetched) = &rendered.fetched {
         notes.fetched(fetched);
+    }
+    if let Some(manifest) = &rendered.manifest {
+        manifest.note(notes);
     }
     notes.warnings(&rendered.warnings);
     Ok(Opened {
@@ -125,18 +135,32 @@ fn environment_of(plan: &Plan) -> Result<Environment, OpsError> {
     })
 }
 
-/// A plan of a directory: the same files must render the same bodies.
-fn rerender(plan: &Plan, binding: &Binding, path: &Path) -> Result<Rendered, OpsError> {
+/// A plan of a directory: the same files (and the same platform manifest,
+/// fetched and verified again when it is an `oci://` one) must render the
+/// same bodies.
+async fn rerender(
+    plan: &Plan,
+    binding: &Binding,
+    path: &Path,
+    access: &Access,
+) -> Result<Rendered, OpsError> {
     let Some(dir) = &binding.directory else {
         return Err(OpsError::BadSavedPlan(
             "the saved plan names neither a product directory nor an artifact".into(),
         ));
     };
     let dir = Path::new(dir);
-    let (product, warnings) = load_valid(dir, environment_of(plan)?, binding.image.as_deref())?;
+    let env = environment_of(plan)?;
+    let manifest = platform_manifest::fetch_verified(dir, env, access).await?;
+    let inputs = platform_manifest::inputs(binding.image.as_deref(), &manifest);
+    let (product, warnings) = load_valid(dir, env, &inputs)?;
     if product.input_digest != binding.input_digest {
+        let manifest_now = manifest
+            .as_ref()
+            .map(|m| format!(" or the platform manifest (now {})", m.pinned()))
+            .unwrap_or_default();
         return Err(OpsError::NoLongerMatches(format!(
-            "the product files in {} changed since the plan was made",
+            "the product files in {}{manifest_now} changed since the plan was made",
             dir.display()
         )));
     }
@@ -144,12 +168,13 @@ fn rerender(plan: &Plan, binding: &Binding, path: &Path) -> Result<Rendered, Ops
     if let Some(difference) = rendered_difference(plan, &desired) {
         return Err(OpsError::NoLongerMatches(difference));
     }
-    let mut origin = Origin::of_directory(&product);
+    let mut origin = Origin::of_directory(&product).with_manifest(manifest.as_ref());
     origin.source = format!("plan {} of {}", path.display(), origin.source);
     Ok(Rendered {
         desired,
         origin,
         fetched: None,
+        manifest,
         warnings,
     })
 }
@@ -176,15 +201,18 @@ async fn reverify(
     }
     let env = environment_of(plan)?;
     let fetched = artifact::fetch(&reference, Some(&source.digest), env, access).await?;
-    let (product, warnings) = load_valid(&fetched.pulled.dir, env, None)?;
+    let manifest = platform_manifest::fetch_verified(&fetched.pulled.dir, env, access).await?;
+    let inputs = platform_manifest::inputs(binding.image.as_deref(), &manifest);
+    let (product, warnings) = load_valid(&fetched.pulled.dir, env, &inputs)?;
     let desired = render::render(&product);
     if rendered_difference(plan, &desired).is_some() {
         return Err(edited());
     }
     Ok(Rendered {
         desired,
-        origin: Origin::of_artifact(&fetched, access),
+        origin: Origin::of_artifact(&fetched, access).with_manifest(manifest.as_ref()),
         fetched: Some(fetched),
+        manifest,
         warnings,
     })
 }
@@ -193,7 +221,13 @@ async fn reverify(
 /// objects (their digest, the set of keys, a body); `None` when they are
 /// exactly the rendered objects.
 pub fn rendered_difference(plan: &Plan, desired: &DesiredSet) -> Option<String> {
-    let rendered: HashMap<_, _> = desired.objects.iter().map(|o| (o.key(), &o.body)).collect();
+    // The plan holds Secret values as fingerprints, salted as it was made.
+    let salt = redact::salt(&plan.cluster.kube_system_uid, &plan.namespace);
+    let rendered: HashMap<_, _> = desired
+        .objects
+        .iter()
+        .map(|o| (o.key(), redact::redact(&o.body, &salt)))
+        .collect();
     let planned: Vec<_> = plan
         .changes
         .iter()
@@ -201,7 +235,7 @@ pub fn rendered_difference(plan: &Plan, desired: &DesiredSet) -> Option<String> 
         .collect();
     if let Some((change, _)) = planned
         .iter()
-        .find(|(c, body)| rendered.get(&c.key) != Some(body))
+        .find(|(c, body)| rendered.get(&c.key) != Some(*body))
     {
         return Some(match rendered.contains_key(&change.key) {
             true => format!(
@@ -226,12 +260,12 @@ mod tests {
 
     fn desired() -> DesiredSet {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/minimal");
-        let (product, _) = load_valid(
-            &dir,
-            Environment::Dev,
-            Some("registry.example.com/orders:1.0.0"),
-        )
-        .expect("examples/minimal is valid");
+        let inputs = crate::model::Inputs {
+            image: Some("registry.example.com/orders:1.0.0"),
+            manifest: None,
+        };
+        let (product, _) =
+            load_valid(&dir, Environment::Dev, &inputs).expect("examples/minimal is valid");
         render::render(&product)
     }
 
@@ -275,6 +309,7 @@ mod tests {
             warnings: Vec::new(),
             source: None,
             binding: None,
+            sensitive: Default::default(),
         }
     }
 

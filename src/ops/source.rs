@@ -3,7 +3,7 @@
 
 use super::artifact::{self, Access, Fetched};
 use super::prepare::load_valid;
-use super::{connect, ClusterTarget, Notes, OpsError};
+use super::{connect, platform_manifest, ClusterTarget, Notes, OpsError};
 use crate::cluster::Cluster;
 use crate::model::{Environment, Product};
 use crate::oci::{ArtifactRef, RegistryOptions};
@@ -23,7 +23,8 @@ pub struct Source {
 
 /// A directory as given, or an artifact pulled by digest and verified
 /// against the policy of `env`. An artifact deploys exactly what was
-/// published, so `image` must not be set for one.
+/// published, so `image` is refused for one that carries its deployment
+/// settings (the platform's compiled output alone names no image).
 pub async fn resolve(
     source: &Path,
     env: Environment,
@@ -37,14 +38,14 @@ pub async fn resolve(
             fetched: None,
         });
     };
-    if image.is_some() {
+    let reference = ArtifactRef::parse(text)?;
+    let fetched = artifact::fetch(&reference, None, env, access).await?;
+    notes.fetched(&fetched);
+    if image.is_some() && fetched.pulled.manifest.has_settings() {
         return Err(OpsError::ImageWithArtifact {
             reference: text.to_string(),
         });
     }
-    let reference = ArtifactRef::parse(text)?;
-    let fetched = artifact::fetch(&reference, None, env, access).await?;
-    notes.fetched(&fetched);
     Ok(Source {
         dir: fetched.pulled.dir.clone(),
         fetched: Some(fetched),
@@ -81,8 +82,12 @@ pub async fn open_read_only(
     if let Some((reference, digest)) = &source.pulled_from {
         notes.read_unverified(reference, digest);
     }
-    let image = request.image.as_deref();
-    let (product, warnings) = load_valid(&source.dir, request.environment, image)?;
+    let manifest = platform_manifest::fetch_unverified(&source.dir, &request.registry).await?;
+    if let Some(m) = &manifest {
+        m.note(notes);
+    }
+    let inputs = platform_manifest::inputs(request.image.as_deref(), &manifest);
+    let (product, warnings) = load_valid(&source.dir, request.environment, &inputs)?;
     notes.warnings(&warnings);
     Ok((product, connect(&request.cluster).await?))
 }

@@ -1,7 +1,8 @@
 //! Going back to a recorded revision: choose it, turn it into a desired
 //! set (checked, and for an artifact verified again: see [`way_back`]) and
 //! plan that against the cluster (the same review and apply path as any
-//! plan).
+//! plan). A revision holds no Secret values: they come from the product
+//! inputs.
 
 use super::apply::Origin;
 use super::artifact::Access;
@@ -11,7 +12,9 @@ use super::{Notes, OpsError};
 use crate::cluster::Cluster;
 use crate::model::Product;
 use crate::plan::compute::PlanOptions;
+use crate::plan::sensitive::{restore, Sensitive};
 use crate::plan::Plan;
+use crate::render;
 use crate::state::{RevisionMeta, RevisionOutcome};
 
 /// The revision to go back to: the one asked for, or else the newest
@@ -53,11 +56,26 @@ pub async fn plan_undo(
         None => choose_target(&history.list().await?, None)?,
     };
     let revision = history.get(number).await?;
-    let Target { desired, fetched } = way_back::restore(&revision, access).await?;
+    let Target {
+        mut desired,
+        fetched,
+    } = way_back::restore(&revision, access).await?;
     if let Some(fetched) = &fetched {
         notes.fetched(fetched);
     }
-    let plan = super::plan::plan(cluster, &desired, options, fetched.as_ref()).await?;
+    let restored =
+        restore(&mut desired, &Sensitive::of(&render::render(product))).map_err(|reason| {
+            OpsError::SecretValuesUnavailable {
+                revision: number,
+                reason,
+            }
+        })?;
+    let mut plan = super::plan::plan(cluster, &desired, options, fetched.as_ref()).await?;
+    plan.warnings.extend(restored.iter().map(|key| {
+        format!(
+            "{key}: its values come from the product inputs as they are now, not from revision {number} (history never stores secret values)"
+        )
+    }));
     let mut origin = match &fetched {
         Some(fetched) => Origin::of_artifact(fetched, access),
         None => Origin::local(String::new()),

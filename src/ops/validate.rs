@@ -3,7 +3,9 @@
 use super::prepare::graph_of;
 use super::OpsError;
 use crate::graph::GraphError;
-use crate::model::{self, find_line_exact, Diagnostic, Environment, Product, SETTINGS_FILE};
+use crate::model::{
+    self, find_line_exact, Diagnostic, Environment, Inputs, Product, SETTINGS_FILE,
+};
 use crate::render::{self, DesiredSet};
 use std::path::Path;
 
@@ -31,9 +33,9 @@ impl ValidationReport {
 pub fn validate(
     dir: &Path,
     env: Environment,
-    image: Option<&str>,
+    inputs: &Inputs,
 ) -> Result<ValidationReport, OpsError> {
-    let (diagnostics, objects) = match model::load(dir, env, image) {
+    let (diagnostics, objects) = match model::load_with(dir, env, inputs) {
         Ok(product) => {
             let mut diagnostics = model::validate::validate(&product);
             let mut objects = None;

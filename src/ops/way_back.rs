@@ -5,6 +5,7 @@
 //! what is applied, and a record that differs from it is refused.
 
 use super::artifact::{self, Access, Fetched};
+use super::platform_manifest;
 use super::prepare::load_valid;
 use super::OpsError;
 use crate::apply::way_back::{recorded_desired_set, Refusal, Restored, WayBack};
@@ -51,7 +52,9 @@ pub async fn restore(revision: &Revision, access: &Access) -> Result<Target, Ops
     // The environment is the history's own (its labels), not an annotation.
     let env = Environment::parse(&revision.meta.environment).unwrap_or(Environment::Dev);
     let fetched = artifact::fetch(&reference, Some(&digest), env, access).await?;
-    let (product, _) = load_valid(&fetched.pulled.dir, env, None)?;
+    let manifest = platform_manifest::fetch_verified(&fetched.pulled.dir, env, access).await?;
+    let inputs = platform_manifest::inputs(None, &manifest);
+    let (product, _) = load_valid(&fetched.pulled.dir, env, &inputs)?;
     let rendered = render::render(&product);
     if let Some(difference) = first_difference(&recorded, &rendered) {
         return Err(modified(format!("{difference} ({text} renders otherwise)")));
@@ -121,7 +124,8 @@ mod tests {
 
     fn rendered() -> DesiredSet {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/minimal");
-        let (product, _) = load_valid(&dir, Environment::Dev, None).expect("example is valid");
+        let inputs = crate::model::Inputs::default();
+        let (product, _) = load_valid(&dir, Environment::Dev, &inputs).expect("example is valid");
         render::render(&product)
     }
 

@@ -154,6 +154,7 @@ mod tests {
             warnings: Vec::new(),
             source: None,
             binding: None,
+            sensitive: Default::default(),
         }
     }
 

@@ -8,7 +8,8 @@ use super::adopt::{self, ADOPT_FLAG};
 use super::dry_run::{dry_run, DryRun};
 use super::normalize::normalize;
 use super::observe::{observe, read_one, LiveSet};
-use super::redact::redact;
+use super::redact::{self, redact};
+use super::sensitive::Sensitive;
 use super::unchanged::provably_unchanged;
 use super::{
     Action, BoundOptions, Change, ClusterIdentity, Edge, Plan, PlanError, Summary, FORMAT_VERSION,
@@ -102,7 +103,7 @@ pub async fn plan(
     let kube_system_uid = cluster.identity().await?;
     let live = observe(cluster, desired).await?;
     check_namespace_owner(desired, &live)?;
-    let salt = format!("{kube_system_uid}/{}", desired.namespace);
+    let salt = redact::salt(&kube_system_uid, &desired.namespace);
     let probes = dry_runs(cluster, desired, &live, options).await?;
     let mut changes: HashMap<ObjectKey, Change> = HashMap::new();
     let mut blocked = Vec::new();
@@ -243,7 +244,7 @@ fn desired_change(object: &Object, live: Option<&Value>, probe: Probe, salt: &st
         (Action::Replace, Some(after)) => before.map(|b| restrict_to(after, &b)),
         _ => before,
     };
-    change.desired = Some(object.body.clone());
+    change.desired = sent();
     change
 }
 
@@ -354,6 +355,7 @@ pub(super) fn assemble(
         warnings: missing_reference_warnings(graph),
         source: None,
         binding: None,
+        sensitive: Sensitive::of(desired),
     }
 }
 

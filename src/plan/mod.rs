@@ -20,6 +20,7 @@ pub mod normalize;
 pub mod observe;
 pub mod redact;
 mod residents;
+pub mod sensitive;
 mod unchanged;
 
 use crate::object::ObjectKey;
@@ -104,8 +105,9 @@ pub struct Change {
     /// Normalised object after the apply, as the API server's dry run
     /// produced it (secrets redacted); `None` for a delete.
     pub after: Option<Value>,
-    /// What floe sends with server-side apply; `None` for a delete.
-    /// Secret values never appear: floe renders no Secret objects.
+    /// What floe sends with server-side apply; `None` for a delete. A
+    /// Secret's values appear as fingerprints: apply sends them from
+    /// [`Plan::sensitive`].
     pub desired: Option<Value>,
     /// For a replace: the immutable field that forces it and the server's words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -234,6 +236,10 @@ pub struct Plan {
     /// made from a product; `None` only for plans made in-process (undo).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub binding: Option<Binding>,
+    /// The values of the Secrets the plan applies: never serialised, so a
+    /// saved plan carries none (applying one renders its source again).
+    #[serde(skip)]
+    pub sensitive: sensitive::Sensitive,
 }
 
 /// The inputs a plan is bound to.

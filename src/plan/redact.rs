@@ -5,6 +5,13 @@
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+/// The salt of one plan's fingerprints: the cluster (its kube-system uid)
+/// and the namespace, so equal values in two plans of one product match
+/// and nothing carries over between clusters.
+pub fn salt(kube_system_uid: &str, namespace: &str) -> String {
+    format!("{kube_system_uid}/{namespace}")
+}
+
 /// Replaces every value under `data` and `stringData` of a Secret with
 /// `(sensitive value, fingerprint <hex>)`. Other kinds pass unchanged.
 pub fn redact(object: &Value, salt: &str) -> Value {

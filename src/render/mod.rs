@@ -29,6 +29,7 @@ use sha2::{Digest, Sha256};
 
 use crate::names::PLATFORM_CONFIGMAP;
 
+use crate::model::credentials::credentials_secret_name;
 use crate::model::effective::namespace_name;
 
 #[derive(Debug, Clone, Serialize)]
@@ -55,22 +56,38 @@ impl DesiredSet {
         format!("sha256:{}", hex::encode(hasher.finalize()))
     }
 
-    /// Multi-document YAML, one object per document.
+    /// Multi-document YAML, one object per document, Secret values hidden.
     pub fn to_yaml(&self) -> String {
         let mut out = String::new();
         for o in &self.objects {
             out.push_str("---\n");
-            out.push_str(&serde_norway::to_string(&o.body).unwrap_or_default());
+            out.push_str(&serde_norway::to_string(&shown(&o.body)).unwrap_or_default());
         }
         out
     }
 
-    /// A `v1/List`, the shape `kubectl get -o json` prints.
+    /// A `v1/List`, the shape `kubectl get -o json` prints, Secret values hidden.
     pub fn to_json(&self) -> String {
-        let items: Vec<&Value> = self.objects.iter().map(|o| &o.body).collect();
+        let items: Vec<Value> = self.objects.iter().map(|o| shown(&o.body)).collect();
         let list = json!({"apiVersion": "v1", "kind": "List", "items": items});
         serde_json::to_string_pretty(&list).unwrap_or_default() + "\n"
     }
+}
+
+/// An object as floe prints it: a Secret's values are never shown (a plan
+/// shows them as fingerprints).
+fn shown(body: &Value) -> Value {
+    let mut body = body.clone();
+    if body.get("kind").and_then(Value::as_str) == Some("Secret") {
+        for field in ["data", "stringData"] {
+            if let Some(Value::Object(map)) = body.get_mut(field) {
+                for value in map.values_mut() {
+                    *value = json!("(sensitive value, not shown)");
+                }
+            }
+        }
+    }
+    body
 }
 
 /// Renders the full desired set for the product's environment.
@@ -92,16 +109,23 @@ pub fn render(product: &Product) -> DesiredSet {
         namespace::limit_range(&ctx),
         identity::service_account(&ctx),
     ];
+    let credentials = platform::credentials_secret(&ctx);
     let referenced_secrets: Vec<String> = workloads
         .iter()
         .flat_map(|w| w.secret_names())
         .chain(platform::plugin_secret_refs(&ctx))
+        .chain(
+            credentials
+                .as_ref()
+                .map(|_| credentials_secret_name(ctx.name)),
+        )
         .collect();
     let mut configmap_names = vec![PLATFORM_CONFIGMAP.to_string()];
     configmap_names.extend(workloads.iter().filter_map(|w| w.configmap_name()));
     objects.push(identity::role(&ctx, &referenced_secrets, &configmap_names));
     objects.push(identity::role_binding(&ctx));
     objects.push(platform_config);
+    objects.extend(credentials);
     for w in &workloads {
         objects.extend(workload::render(&ctx, w, &platform_hash));
     }

@@ -21,6 +21,8 @@
 //! events and the tail of every control-plane log.
 #![allow(dead_code)]
 
+pub mod oci;
+
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::future::Future;
@@ -51,8 +53,6 @@ pub const FAULT_LABEL: &str = "floe.dev/test-fault";
 /// Taint put on every node created by a test: only that test's pods (which
 /// tolerate it) land there, so parallel tests never share test nodes.
 pub const TEST_NODE_TAINT: &str = "floe.dev/test-node";
-
-pub mod oci;
 
 const POLL: Duration = Duration::from_millis(250);
 

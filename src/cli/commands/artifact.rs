@@ -6,18 +6,32 @@ use crate::cli::output;
 use crate::cli::runtime::runtime;
 use crate::cli::terminal::{note, write_bytes, write_stdout};
 use crate::oci::ArtifactRef;
-use crate::ops::artifact;
+use crate::ops::{artifact, pack};
 use clap::Subcommand;
 use std::path::PathBuf;
 
 #[derive(Debug, Subcommand)]
 pub enum ArtifactCommand {
-    /// Publish a product directory as one OCI artifact (release tags are immutable).
+    /// Publish one OCI artifact (release tags are immutable): a product
+    /// directory, the floe platform's compiled output (--compiled), or a
+    /// platform manifest on its own (--platform-manifest).
     Push {
-        /// Product directory holding floe.yaml.
-        dir: PathBuf,
-        /// Where to push: oci://registry/repository:tag
-        reference: String,
+        /// The product directory holding floe.yaml (not with --compiled or
+        /// --platform-manifest), then where to push: oci://registry/repository:tag
+        #[arg(value_name = "[DIR] REFERENCE", num_args = 1..=2, required = true)]
+        args: Vec<String>,
+        /// Publish this compiled_artifacts.json (CompiledArtifacts, as the
+        /// platform's compile step writes it) instead of a directory.
+        #[arg(long, value_name = "FILE", conflicts_with = "platform_manifest")]
+        compiled: Option<PathBuf>,
+        /// With --compiled: a floe-deploy.yaml to publish with it (without
+        /// one, the deploy gives the image with --image).
+        #[arg(long, value_name = "FILE", requires = "compiled")]
+        settings: Option<PathBuf>,
+        /// Publish this platform manifest on its own, for products whose
+        /// floe.yaml names it as `platform.manifest: oci://...`.
+        #[arg(long, value_name = "FILE")]
+        platform_manifest: Option<PathBuf>,
         /// A Sigstore bundle (JSON file) to carry in the dev.floe.signature.bundle annotation.
         #[arg(long, value_name = "FILE")]
         bundle: Option<PathBuf>,
@@ -29,6 +43,9 @@ pub enum ArtifactCommand {
     Payload {
         /// Product directory holding floe.yaml.
         dir: PathBuf,
+        /// For a platform manifest floe.yaml names by oci:// reference.
+        #[command(flatten)]
+        registry: RegistryArgs,
     },
     /// Fetch an artifact by digest into the local cache (and optionally copy it out).
     Pull {
@@ -56,12 +73,23 @@ pub enum ArtifactCommand {
 pub fn run(command: ArtifactCommand) -> Result<i32, Failure> {
     match command {
         ArtifactCommand::Push {
-            dir,
-            reference,
+            args,
+            compiled,
+            settings,
+            platform_manifest,
             bundle,
             registry,
-        } => push(dir, &reference, bundle, &registry),
-        ArtifactCommand::Payload { dir } => payload(dir),
+        } => {
+            let what = match (compiled, platform_manifest, args.as_slice()) {
+                (Some(file), None, [reference]) => (Publish::Compiled { file, settings }, reference),
+                (None, Some(file), [reference]) => (Publish::PlatformManifest(file), reference),
+                (None, None, [dir, reference]) => (Publish::Directory(dir.into()), reference),
+                _ => return Err(Failure::new(exit::USAGE, anyhow::anyhow!("push takes a product directory and a reference, or with --compiled or --platform-manifest only the reference"))
+                    .hint("floe artifact push DIR oci://registry/repo:1.0.0, or floe artifact push --compiled compiled_artifacts.json oci://registry/repo:1.0.0")),
+            };
+            push(what.0, what.1, bundle, &registry)
+        }
+        ArtifactCommand::Payload { dir, registry } => payload(dir, &registry),
         ArtifactCommand::Pull {
             reference,
             to,
@@ -80,29 +108,51 @@ fn parse(reference: &str) -> Result<ArtifactRef, Failure> {
     Ok(ArtifactRef::parse(reference).map_err(crate::ops::OpsError::from)?)
 }
 
+/// What `floe artifact push` publishes.
+enum Publish {
+    Directory(PathBuf),
+    Compiled {
+        file: PathBuf,
+        settings: Option<PathBuf>,
+    },
+    PlatformManifest(PathBuf),
+}
+
 fn pack(
-    dir: &std::path::Path,
+    what: &Publish,
     bundle: Option<&std::path::Path>,
-) -> Result<artifact::Packed, Failure> {
-    let packed = artifact::pack(dir, bundle)?;
+    registry: &RegistryArgs,
+) -> Result<pack::Packed, Failure> {
+    let packed = match what {
+        Publish::Directory(dir) => {
+            // A platform manifest named by oci:// reference is only read to
+            // validate the product; the artifact does not carry it.
+            let manifest = super::manifest_for_reading(dir, registry)?;
+            pack::pack(dir, bundle, &manifest)?
+        }
+        Publish::Compiled { file, settings } => {
+            pack::pack_compiled(file, settings.as_deref(), bundle)?
+        }
+        Publish::PlatformManifest(file) => pack::pack_platform_manifest(file, bundle)?,
+    };
     super::note_warnings(&packed.warnings);
     Ok(packed)
 }
 
-fn payload(dir: PathBuf) -> Result<i32, Failure> {
-    let packed = pack(&dir, None)?;
-    write_bytes(&artifact::payload(&packed))?;
+fn payload(dir: PathBuf, registry: &RegistryArgs) -> Result<i32, Failure> {
+    let packed = pack(&Publish::Directory(dir), None, registry)?;
+    write_bytes(&pack::payload(&packed))?;
     Ok(exit::SUCCESS)
 }
 
 fn push(
-    dir: PathBuf,
+    what: Publish,
     reference: &str,
     bundle: Option<PathBuf>,
     registry: &RegistryArgs,
 ) -> Result<i32, Failure> {
     let reference = parse(reference)?;
-    let packed = pack(&dir, bundle.as_deref())?;
+    let packed = pack(&what, bundle.as_deref(), registry)?;
     let rt = runtime()?;
     let pinned = rt.block_on(artifact::push(&packed, &reference, &registry.options()))?;
     note(&format!(

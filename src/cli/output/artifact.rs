@@ -1,8 +1,8 @@
 //! What the artifact use cases report: the verification of a fetched
 //! artifact (stderr notes) and `floe artifact verify`'s report.
 
-use crate::oci::Enforcement;
 use crate::oci::VerifyResult;
+use crate::oci::{ArtifactKind, Enforcement};
 use crate::ops::artifact::{Fetched, VerifyReport};
 
 const RULE: &str = "WARNING: ==================================================================\n";
@@ -22,8 +22,12 @@ pub fn fetched_notes(fetched: &Fetched) -> String {
         }
         _ => format!("Signature: {}\n", verification.summary()),
     };
+    let what = match fetched.pulled.manifest.kind() {
+        ArtifactKind::PlatformManifest => "Platform manifest",
+        _ => "Artifact",
+    };
     text.push_str(&format!(
-        "Artifact {reference} is {}{}\n",
+        "{what} {reference} is {}{}\n",
         fetched.pulled.digest,
         if fetched.pulled.cached {
             " (cached)"

@@ -2,7 +2,7 @@
 //! config, and resource presets whose requests exceed their limits.
 
 use super::resources::check_requests_within_limits;
-use super::secrets::check_secret_value;
+use super::secrets::credential_rules;
 use super::spec::check_header;
 use crate::model::diag::Diagnostic;
 use crate::model::Product;
@@ -19,17 +19,7 @@ pub(super) fn manifest_rules(p: &Product, out: &mut Vec<Diagnostic>) {
         ),
         out,
     );
-    for (category, plugin) in &m.plugins {
-        for (key, value) in plugin.config.iter().flatten() {
-            check_secret_value(
-                file,
-                &format!("plugins.{category}.config.{key}"),
-                key,
-                value,
-                out,
-            );
-        }
-    }
+    credential_rules(p, out);
     for (name, preset) in &m.resource_presets {
         let (req, lim) = preset.normalised();
         check_requests_within_limits(file, &format!("resource_presets.{name}"), &req, &lim, out);

@@ -38,6 +38,13 @@ pub fn validate(product: &Product) -> Vec<Diagnostic> {
     manifest::manifest_rules(product, &mut out);
     settings::settings_rules(product, &mut out);
     out.extend(product.warnings.iter().cloned());
+    if product.spec_file != SPEC_FILE {
+        // The spec was mapped from the compiled output: point there.
+        for d in out.iter_mut().filter(|d| d.file == SPEC_FILE) {
+            d.file = product.spec_file.clone();
+            d.path = crate::model::compiled::compiled_path(&d.path);
+        }
+    }
     add_lines(product, &mut out);
     out
 }
