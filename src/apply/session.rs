@@ -371,13 +371,16 @@ async fn run_locked(
     };
     // Recording how it ended needs the cluster too: a second signal while
     // that hangs still stops at once.
-    let ending = finish_locked(
+    let locked = Locked {
         cluster,
         plan,
         options,
         reporter,
-        cancel,
         lock,
+    };
+    let ending = finish_locked(
+        locked,
+        cancel,
         &history,
         number,
         previous_good,
@@ -390,21 +393,33 @@ async fn run_locked(
     }
 }
 
+/// What an apply holding the lock works with.
+#[derive(Clone, Copy)]
+struct Locked<'a> {
+    cluster: &'a Cluster,
+    plan: &'a Plan,
+    options: &'a SessionOptions,
+    reporter: &'a dyn Reporter,
+    lock: &'a Lock,
+}
+
 /// After the apply: record its outcome, prune, and with `atomic` roll back.
-#[allow(clippy::too_many_arguments)]
 async fn finish_locked(
-    cluster: &Cluster,
-    plan: &Plan,
-    options: &SessionOptions,
-    reporter: &dyn Reporter,
+    locked: Locked<'_>,
     cancel: tokio::sync::watch::Receiver<bool>,
-    lock: &Lock,
     history: &History<'_>,
     number: u64,
     previous_good: Option<u64>,
     report: ApplyReport,
     lost: Option<StateError>,
 ) -> Result<SessionReport, SessionError> {
+    let Locked {
+        cluster,
+        plan,
+        options,
+        reporter,
+        lock,
+    } = locked;
     if deleted_its_namespace(plan, &report) {
         // The lock and the revision records went with the namespace:
         // there is nothing left to record the outcome in, and a lease

@@ -51,19 +51,8 @@ impl Scenario {
 
     /// floe with this scenario's cluster, cache and registry settings.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_floe"));
-        cmd.args(args)
-            .env_remove("KUBECONFIG")
-            .env_remove("FLOE_REGISTRY_USERNAME")
-            .env_remove("FLOE_REGISTRY_PASSWORD")
-            .env_remove("FLOE_REGISTRY_TOKEN")
-            .env_remove("FLOE_SIGNATURE_POLICY")
-            .env("DOCKER_CONFIG", self.root().join("no-docker-config"))
-            .env("FLOE_KUBECONFIG", super::kubeconfig_path())
-            .env("FLOE_CACHE_DIR", &self.cache)
-            .env("FLOE_REGISTRY_PLAIN_HTTP", "true")
-            .env("NO_COLOR", "1")
-            .current_dir(self.root());
+        let mut cmd = floe_command(&self.root(), &self.cache);
+        cmd.args(args);
         cmd
     }
 
@@ -95,16 +84,7 @@ impl Scenario {
 
     /// A cosign key pair in `<root>/<name>/cosign.{key,pub}`.
     pub fn key_pair(&self, name: &str) -> PathBuf {
-        let dir = self.root().join(name);
-        std::fs::create_dir_all(&dir).unwrap();
-        let out = Command::new(required("FLOE_TEST_COSIGN"))
-            .arg("generate-key-pair")
-            .env("COSIGN_PASSWORD", "test")
-            .current_dir(&dir)
-            .output()
-            .expect("running cosign");
-        assert!(out.status.success(), "{}", text(&out).1);
-        dir
+        key_pair(&self.root().join(name))
     }
 
     /// Signs `pinned` (oci://...@sha256:...) with the real cosign, classic
@@ -120,36 +100,13 @@ impl Scenario {
     }
 
     pub fn sign_as(&self, pinned: &str, key_dir: &Path, format: &[&str]) {
-        let out = Command::new(required("FLOE_TEST_COSIGN"))
-            .args([
-                "sign",
-                "--key",
-                key_dir.join("cosign.key").to_str().unwrap(),
-                "--tlog-upload=false",
-                "--use-signing-config=false",
-                "--allow-insecure-registry",
-                "-y",
-            ])
-            .args(format)
-            .arg(pinned.trim_start_matches("oci://"))
-            .env("COSIGN_PASSWORD", "test")
-            .output()
-            .expect("running cosign");
-        assert!(out.status.success(), "cosign sign: {}", text(&out).1);
+        sign(pinned, key_dir, format);
     }
 
     /// An enforce policy trusting `key_dir`'s public key.
     pub fn policy(&self, key_dir: &Path, enforcement: &str) -> String {
         let path = self.root().join(format!("policy-{enforcement}.yaml"));
-        std::fs::write(
-            &path,
-            format!(
-                "enforcement: {enforcement}\npublic_key_ref: {}\n",
-                key_dir.join("cosign.pub").display()
-            ),
-        )
-        .unwrap();
-        path.to_str().unwrap().to_string()
+        key_policy(&path, key_dir, enforcement)
     }
 
     /// `floe artifact verify` of `tag` under `policy` for `env`.
@@ -229,6 +186,7 @@ pub fn floe_command(root: &Path, cache: &Path) -> Command {
         .env_remove("FLOE_REGISTRY_PASSWORD")
         .env_remove("FLOE_REGISTRY_TOKEN")
         .env_remove("FLOE_ENV")
+        .env_remove("FLOE_SIGNATURE_POLICY")
         .env("DOCKER_CONFIG", root.join("no-docker-config"))
         .env("FLOE_KUBECONFIG", super::kubeconfig_path())
         .env("FLOE_CACHE_DIR", cache)
